@@ -1,0 +1,108 @@
+"""Browser tests: Playwright driving Debian's Chromium at phone size against a live server.
+
+The live server runs the real app (CSRF on, rate limits off) in a thread over its own database: a temporary
+SQLite file, or E2E_DATABASE_URL (CI points it at PostgreSQL). It is loaded with a small demo data set.
+Screenshots go to artifacts/e2e/ — look at them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("E2E_REQUIRED") or os.environ.get("CI"):
+            raise pytest.UsageError(f"browser tests required but Chromium is missing at {CHROMIUM}")
+        skip = pytest.mark.skip(reason="Chromium not installed (apt-get install -y chromium fonts-wqy-microhei)")
+        for item in items:
+            if here in Path(item.fspath).parents:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, playwright):
+    return {**browser_context_args, **playwright.devices["iPhone 13"], "locale": "zh-CN"}
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    from werkzeug.serving import make_server
+
+    from tests.conftest import reset_schema
+    from webapp import create_app
+    from webapp.extensions import db
+
+    tmp = tempfile.mkdtemp(prefix="suijian-e2e-")
+    url = os.environ.get("E2E_DATABASE_URL") or "sqlite:///" + os.path.join(tmp, "e2e.db")
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+            "STORAGE_URL": "file://" + os.path.join(tmp, "storage"),
+        }
+    )
+    reset_schema(app)
+    with app.app_context():
+        from webapp.demo import load_demo
+
+        load_demo(units=300, seed=7)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.app_ctx = app
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def shot(page):
+    """Save a full-page screenshot under artifacts/e2e/NAME.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def _shot(name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+def login(page, base: str, username: str, password: str = "suijian-demo") -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

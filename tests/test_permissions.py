@@ -1,0 +1,121 @@
+"""The permission matrix: every route × role, checked by requests, not by reading decorators alone.
+
+``EXPECTED`` lists every endpoint with who may reach it. A new route that is not listed here fails
+``test_every_route_is_in_the_matrix``, so access is decided deliberately. Object-level rules (own
+organisation, own task) are tested beside each feature.
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from tests.conftest import app_test_config, login
+from tests.factories import make_org, make_user
+from webapp import create_app
+from webapp.auth.models import Role
+
+PUBLIC, LOGIN, SUPERVISOR, ADMIN, INSPECTOR = "public", "login", "supervisor", "admin", "inspector"
+
+EXPECTED: dict[str, str] = {
+    "auth.login": PUBLIC,
+    "auth.logout": LOGIN,
+    "auth.password": LOGIN,
+    "core.home": LOGIN,
+    "core.me": LOGIN,
+    "core.set_language": PUBLIC,
+    "core.healthz": PUBLIC,
+}
+
+ROLES_ALLOWED = {
+    PUBLIC: {None, Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN},
+    LOGIN: {Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN},
+    SUPERVISOR: {Role.SUPERVISOR, Role.ADMIN},
+    ADMIN: {Role.ADMIN},
+    INSPECTOR: {Role.INSPECTOR},
+}
+
+
+def _rules(app) -> list[Rule]:
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def _url(rule: Rule) -> str:
+    values = {}
+    for arg in rule.arguments:
+        conv = rule._converters[arg]
+        values[arg] = 987654 if type(conv).__name__ == "IntegerConverter" else "no-such-thing"
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _method(rule: Rule) -> str:
+    return "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in _rules(app)}
+    assert sorted(endpoints - EXPECTED.keys()) == [], "new routes must be added to EXPECTED"
+    assert sorted(EXPECTED.keys() - endpoints) == [], "EXPECTED lists routes that no longer exist"
+
+
+def test_guards_match_the_matrix(app):
+    from webapp.auth.permissions import guard_of
+
+    as_guard = {
+        PUBLIC: "public",
+        LOGIN: "login",
+        SUPERVISOR: ("admin", "supervisor"),
+        ADMIN: ("admin",),
+        INSPECTOR: ("inspector",),
+    }
+    for endpoint, expected in EXPECTED.items():
+        assert guard_of(app, endpoint) == as_guard[expected], endpoint
+
+
+@pytest.mark.parametrize("role", [None, Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN], ids=lambda r: str(r))
+def test_each_role_is_kept_out_of_what_it_may_not_reach(app, client, db, role):
+    org = make_org()
+    if role is not None:
+        make_user(org, role=role, username="probe")
+        db.session.commit()
+        login(client, "probe")
+    for rule in _rules(app):
+        access = EXPECTED[rule.endpoint]
+        if role in ROLES_ALLOWED[access]:
+            continue
+        method = _method(rule)
+        url = _url(rule)
+        resp = client.open(url, method=method)
+        if role is None:
+            assert resp.status_code == 302 and "/login" in resp.headers["Location"], (method, url, resp.status_code)
+        else:
+            assert resp.status_code == 403, (role, method, url, resp.status_code)
+
+
+def test_anonymous_htmx_request_gets_401_not_a_login_page(client, db):
+    resp = client.get("/registry/units", headers={"HX-Request": "true"})
+    assert resp.status_code == 401
+
+
+def test_every_post_needs_a_csrf_token(app, db):
+    csrf_app = create_app({**app_test_config(), "WTF_CSRF_ENABLED": True})
+    org = make_org()
+    make_user(org, role=Role.ADMIN, username="root")
+    db.session.commit()
+    c = csrf_app.test_client()
+    # log in with a token taken from the form, as a browser would
+    page = c.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert (
+        c.post("/login", data={"username": "root", "password": "suijian-demo", "csrf_token": token}).status_code == 302
+    )
+    for rule in _rules(csrf_app):
+        if "POST" not in rule.methods or rule.endpoint == "auth.login":
+            continue
+        resp = c.post(_url(rule), data={})
+        assert resp.status_code == 400, (rule.rule, resp.status_code)
+        assert "表单已过期" in resp.get_data(as_text=True)
+    with csrf_app.app_context():
+        from webapp.extensions import db as _db
+
+        _db.engine.dispose()

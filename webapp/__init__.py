@@ -1,0 +1,165 @@
+"""SuiJian 随检: the application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from jinja2 import StrictUndefined
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp import config as config_module
+from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+        instance_path=os.environ.get("SUIJIAN_INSTANCE", os.path.join(ROOT, "instance")),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config_module.from_env(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from webapp.cli import register_cli
+
+    register_cli(app)
+
+    from webapp.auth.permissions import check_all_guarded
+
+    check_all_guarded(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    # Import every model module so metadata is complete for Alembic and the app.
+    import webapp.models  # noqa: F401
+    from webapp.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            uid, version = (int(x) for x in user_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.auth_version != version or not user.active:
+            return None
+        return user
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: WAL for concurrent readers, foreign keys enforced, wait instead of failing when busy."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.auth.views import bp as auth_bp
+    from webapp.catalog.views import bp as catalog_bp
+    from webapp.core_views import bp as core_bp
+    from webapp.draw.views import bp as draw_bp
+    from webapp.public.views import bp as public_bp
+    from webapp.registry.views import bp as registry_bp
+
+    for bp in (core_bp, auth_bp, registry_bp, catalog_bp, draw_bp, public_bp):
+        app.register_blueprint(bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from webapp.registry.labels import jinja_globals
+
+    app.jinja_env.globals.update(jinja_globals())
+
+    @app.template_filter("local")
+    def local_time(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+        if value is None:
+            return ""
+        return format_datetime(value, fmt)
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        locale = str(get_locale() or "zh_Hans")
+        return {
+            "current_user": current_user,
+            "today": dt.datetime.now(SHANGHAI).date(),
+            "html_lang": "zh-Hans" if locale == "zh_Hans" else locale,
+        }
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Vary", "HX-Request")
+        if "HX-Request" not in response.headers.get("Vary", ""):
+            response.headers["Vary"] += ", HX-Request"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint == "static":
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        elif current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def error_page(code: int, title: str, message: str):
+        def handler(e):
+            g.error_code = code
+            return render_template("errors.html", code=code, title=title, message=message), code
+
+        return handler
+
+    from flask_babel import lazy_gettext as _l
+
+    app.register_error_handler(400, error_page(400, _l("请求有误"), _l("请求无法处理，请返回重试。")))
+    app.register_error_handler(401, error_page(401, _l("请先登录"), _l("登录已过期，请重新登录。")))
+    app.register_error_handler(403, error_page(403, _l("无权访问"), _l("您的账号没有权限执行此操作。")))
+    app.register_error_handler(404, error_page(404, _l("页面不存在"), _l("找不到该页面或记录。")))
+    app.register_error_handler(413, error_page(413, _l("文件太大"), _l("上传的文件超过了大小限制。")))
+    app.register_error_handler(429, error_page(429, _l("操作过于频繁"), _l("尝试次数过多，请稍后再试。")))
+    app.register_error_handler(CSRFError, error_page(400, _l("页面已过期"), _l("表单已过期，请刷新页面后重新提交。")))

@@ -1,0 +1,45 @@
+"""Home (routes each role to its start page), language switch and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from webapp.auth.models import Role
+from webapp.auth.permissions import login_required, public
+from webapp.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    if current_user.role == Role.INSPECTOR:
+        return redirect(url_for("core.me"))
+    return redirect(url_for("registry.units"))
+
+
+@bp.route("/me")
+@login_required
+def me():
+    from webapp.web import render
+
+    return render("core/me.html")
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+@public
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.referrer or url_for("core.home")
+    return redirect(target)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}

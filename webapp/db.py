@@ -1,0 +1,61 @@
+"""The declarative base every model shares: naming convention, typed aliases, UTC datetimes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated
+
+from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_public_id(prefix: str) -> str:
+    """An opaque, unguessable public id such as ``U-3fk9…`` (letters, digits, '-', '_')."""
+    return f"{prefix}-{secrets.token_urlsafe(9)}"
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+str20 = Annotated[str, mapped_column(String(20))]
+str40 = Annotated[str, mapped_column(String(40))]
+str100 = Annotated[str, mapped_column(String(100))]
+str200 = Annotated[str, mapped_column(String(200))]
+str500 = Annotated[str, mapped_column(String(500))]
+created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

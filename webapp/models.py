@@ -1,0 +1,15 @@
+"""Imports every model module so that ``db.metadata`` is complete (Alembic, tests)."""
+
+from webapp.audit import AuditEvent  # noqa: F401
+from webapp.auth.models import User  # noqa: F401
+from webapp.calendar import CalendarOverride  # noqa: F401
+from webapp.catalog.models import ChecklistPoint, Item, ItemVersion  # noqa: F401
+from webapp.draw.models import Draw, DrawWitness, Plan, Replacement, Task, TaskAssignment  # noqa: F401
+from webapp.registry.models import (  # noqa: F401
+    ImportJob,
+    Inspector,
+    InspectorConflict,
+    InspectorUnavailability,
+    Organisation,
+    Unit,
+)

@@ -1,0 +1,19 @@
+"""Small helpers shared by every blueprint's views: page-or-fragment rendering, form errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+def render(template: str, block: str | None = None, status: int = 200, **context: Any):
+    """Full page on a normal request; only ``block`` on an htmx request (one URL, page or fragment)."""
+    if block and is_htmx():
+        return render_block(template, block, **context), status
+    return render_template(template, **context), status
