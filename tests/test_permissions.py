@@ -25,6 +25,78 @@ EXPECTED: dict[str, str] = {
     "core.me": LOGIN,
     "core.set_language": PUBLIC,
     "core.healthz": PUBLIC,
+    # the item list: supervisors read it, admins keep it
+    "catalog.items": SUPERVISOR,
+    "catalog.item_detail": SUPERVISOR,
+    "catalog.item_version": SUPERVISOR,
+    "catalog.item_new": ADMIN,
+    "catalog.item_edit": ADMIN,
+    "catalog.item_status": ADMIN,
+    # organisations, users, the working-day calendar: admins only
+    "catalog.calendar": ADMIN,
+    "catalog.orgs": ADMIN,
+    "catalog.org_new": ADMIN,
+    "catalog.org_edit": ADMIN,
+    "catalog.org_status": ADMIN,
+    "catalog.users": ADMIN,
+    "catalog.user_new": ADMIN,
+    "catalog.user_edit": ADMIN,
+    "catalog.user_password": ADMIN,
+    "catalog.user_status": ADMIN,
+    # the two libraries, imports and the audit log: supervisors (admins too)
+    **{
+        f"registry.{name}": SUPERVISOR
+        for name in (
+            "units",
+            "unit_new",
+            "unit_detail",
+            "unit_edit",
+            "unit_status",
+            "unit_export",
+            "unit_import",
+            "unit_template_csv",
+            "unit_template_xlsx",
+            "quality",
+            "import_job",
+            "import_errors",
+            "audit_log",
+            "inspectors",
+            "inspector_new",
+            "inspector_detail",
+            "inspector_edit",
+            "inspector_freeze",
+            "inspector_import",
+            "inspector_template_csv",
+            "inspector_template_xlsx",
+            "inspector_unavailable_add",
+            "inspector_unavailable_cancel",
+            "inspector_conflict_add",
+            "inspector_conflict_withdraw",
+            "inspector_unit_options",
+        )
+    },
+    # the draw: supervisors run it; a draw's page, bundle and tasks are login-only and then decided per object
+    # (supervisors of the organisation, assigned inspectors; 404 for everyone else, tested in tests/draw)
+    **{
+        f"draw.{name}": SUPERVISOR
+        for name in (
+            "index",
+            "plan_new",
+            "plan_detail",
+            "plan_edit",
+            "pool",
+            "commit",
+            "witness",
+            "perform",
+            "publish",
+            "abandon",
+            "replace",
+            "task_new",
+        )
+    },
+    "draw.ceremony": LOGIN,
+    "draw.bundle": LOGIN,
+    "draw.task": LOGIN,
 }
 
 ROLES_ALLOWED = {
