@@ -24,9 +24,14 @@ def home():
 @bp.route("/me")
 @login_required
 def me():
+    import datetime as dt
+
+    from webapp.draw.services import inspector_of
+    from webapp.tasks.queries import my_tasks
     from webapp.web import render
 
-    return render("core/me.html")
+    inspector = inspector_of(current_user)
+    return render("core/me.html", inspector=inspector, tasks=my_tasks(inspector, dt.date.today()))
 
 
 @bp.route("/lang/<code>", methods=["POST"])
