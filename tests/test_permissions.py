@@ -97,6 +97,11 @@ EXPECTED: dict[str, str] = {
     "draw.ceremony": LOGIN,
     "draw.bundle": LOGIN,
     "draw.task": LOGIN,
+    # 一公开: the public site
+    **{
+        f"public.{name}": PUBLIC
+        for name in ("index", "draws", "draw", "bundle", "verifier", "verify")
+    },
 }
 
 ROLES_ALLOWED = {

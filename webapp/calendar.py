@@ -104,4 +104,4 @@ def db_overrides(start: dt.date | None = None, end: dt.date | None = None) -> di
         q = q.where(CalendarOverride.day >= start)
     if end:
         q = q.where(CalendarOverride.day <= end)
-    return dict(db.session.execute(q).tuples().all())
+    return {day: is_workday for day, is_workday in db.session.execute(q)}

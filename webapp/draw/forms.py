@@ -25,6 +25,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.draw.labels import CREDIT_KEYS, RISK_KEYS, SLOT_ROLE, STRATUM, WITNESS_ROLE_LABELS, WITNESS_ROLES
@@ -34,7 +35,14 @@ from webapp.registry.labels import DEPT, UNIT_CLASS
 
 NUM = {"inputmode": "numeric", "autocomplete": "off", "class": "num"}
 SIGNED = {"inputmode": "text", "autocomplete": "off", "class": "num"}
-MONTHS = [(str(m), f"{m}月") for m in range(1, 13)]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms SelectChoice objects (tuples are deprecated)."""
+    return [SelectChoice(getattr(value, "value", value), label) for value, label in pairs]
+
+
+MONTHS = choices((str(m), f"{m}月") for m in range(1, 13))
 SLOT_ROWS_EXTRA = 2  # blank slot rows offered below the current ones
 MAX_SLOTS = 8
 
@@ -81,8 +89,8 @@ def apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
 
 
 class SlotForm(Form):
-    dept = SelectField(_l("部门"), choices=[("", _l("（不使用）")), *DEPT.items()], validate_choice=False)
-    role = SelectField(_l("岗位"), choices=list(SLOT_ROLE.items()), validate_choice=False)
+    dept = SelectField(_l("部门"), choices=choices([("", _l("（不使用）")), *DEPT.items()]), validate_choice=False)
+    role = SelectField(_l("岗位"), choices=choices(SLOT_ROLE.items()), validate_choice=False)
 
 
 class PlanForm(FlaskForm):
@@ -91,7 +99,7 @@ class PlanForm(FlaskForm):
     end_month = SelectField(_l("结束月份"), choices=MONTHS, validate_choice=False)
     slots = FieldList(FormField(SlotForm), min_entries=0, max_entries=MAX_SLOTS)
     unit_orgs = CheckboxesField(_l("抽取范围（跨区域抽取的大队）"), choices=[])
-    unit_classes = CheckboxesField(_l("单位类别"), choices=[(k.value, v) for k, v in UNIT_CLASS.items()])
+    unit_classes = CheckboxesField(_l("单位类别"), choices=choices(UNIT_CLASS.items()))
     regions = StringField(_l("所属区域"), render_kw={"placeholder": _l("多个区域用“、”分隔；留空为全部区域")})
     crowded_only = BooleanField(_l("仅限人员密集场所"))
     complaint_each = StringField(_l("每次投诉举报增加"), render_kw=NUM)
@@ -140,7 +148,7 @@ class PlanForm(FlaskForm):
             errors["end_month"] = str(_l("结束月份不能早于起始月份"))
         if self.unit_orgs.choices:
             chosen = [int(v) for v in self.unit_orgs.data or [] if str(v).isdigit()]
-            allowed = {int(v) for v, _label in self.unit_orgs.choices}
+            allowed = {int(c.value) for c in self.unit_orgs.choices}
             values["unit_org_ids"] = sorted(v for v in chosen if v in allowed)
             if not values["unit_org_ids"]:
                 errors["unit_orgs"] = str(_l("请至少选择一个大队"))
@@ -210,7 +218,7 @@ class CommitForm(FlaskForm):
 class WitnessForm(FlaskForm):
     name = StringField(_l("见证人姓名"), render_kw={"autocomplete": "off", "maxlength": 50})
     role = SelectField(
-        _l("身份"), choices=[(r, WITNESS_ROLE_LABELS[r]) for r in WITNESS_ROLES], validate_choice=False
+        _l("身份"), choices=choices((r, WITNESS_ROLE_LABELS[r]) for r in WITNESS_ROLES), validate_choice=False
     )
     role_other = StringField(_l("其他身份（选“其他”时填写）"), render_kw={"autocomplete": "off", "maxlength": 40})
     value = StringField(
@@ -251,7 +259,9 @@ class ReasonForm(FlaskForm):
 
 class ReplaceForm(FlaskForm):
     slot = SelectField(_l("需要递补的人员"), choices=[], validate_choice=False)
-    reason = StringField(_l("递补原因"), render_kw={"maxlength": 500, "placeholder": _l("例如：因病住院，无法参加检查")})
+    reason = StringField(
+        _l("递补原因"), render_kw={"maxlength": 500, "placeholder": _l("例如：因病住院，无法参加检查")}
+    )
 
 
 class EmptyForm(FlaskForm):
@@ -262,12 +272,14 @@ class EmptyForm(FlaskForm):
 
 
 class ManualTaskForm(FlaskForm):
-    q = StringField(_l("查找单位"), render_kw={"autocomplete": "off", "placeholder": _l("单位名称、统一社会信用代码或地址")})
+    q = StringField(
+        _l("查找单位"), render_kw={"autocomplete": "off", "placeholder": _l("单位名称、统一社会信用代码或地址")}
+    )
     unit = StringField(_l("检查对象"))
     item = SelectField(_l("抽查事项"), choices=[], validate_choice=False)
     kind = RadioField(
         _l("任务来源"),
-        choices=[(TaskKind.COMPLAINT.value, _l("举报投诉")), (TaskKind.REFERRAL.value, _l("转办交办"))],
+        choices=choices([(TaskKind.COMPLAINT.value, _l("举报投诉")), (TaskKind.REFERRAL.value, _l("转办交办"))]),
         default=TaskKind.COMPLAINT.value,
         validate_choice=False,
     )
@@ -276,7 +288,11 @@ class ManualTaskForm(FlaskForm):
     assist = SelectField(_l("协办人员"), choices=[], validate_choice=False)
     origin_note = TextAreaField(
         _l("来源说明"),
-        render_kw={"rows": 3, "maxlength": 1000, "placeholder": _l("例如：12345热线转办，工单号……；群众举报安全出口锁闭")},
+        render_kw={
+            "rows": 3,
+            "maxlength": 1000,
+            "placeholder": _l("例如：12345热线转办，工单号……；群众举报安全出口锁闭"),
+        },
     )
 
     def parse(self, today: dt.date) -> tuple[dict[str, Any], dict[str, str]]:

@@ -207,7 +207,7 @@ def task_counts(draw_ids: list[int]) -> dict[int, int]:
     if not draw_ids:
         return {}
     q = select(Task.draw_id, func.count(Task.id)).where(Task.draw_id.in_(draw_ids)).group_by(Task.draw_id)
-    return {draw_id: n for draw_id, n in db.session.execute(q)}
+    return {row[0]: row[1] for row in db.session.execute(q)}
 
 
 # ----------------------------------------------------------------------------------- a draw's result

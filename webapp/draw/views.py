@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
@@ -30,6 +31,7 @@ from webapp.draw.forms import (
     ReplaceForm,
     WitnessForm,
     apply_errors,
+    choices,
     plan_form_data,
 )
 from webapp.draw.labels import SLOT_ROLE, dept_label, draw_globals
@@ -37,6 +39,7 @@ from webapp.draw.models import Draw, Plan, PlanKind
 from webapp.draw.plans import DEFAULT_SLOTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS, JOINT_SLOTS, JOINT_TARGETS, eligibility
 from webapp.draw.services import DrawError
 from webapp.extensions import db
+from webapp.registry.labels import UNIT_CLASS
 from webapp.web import is_htmx, render
 
 bp = Blueprint("draw", __name__, url_prefix="/draw")
@@ -45,7 +48,14 @@ EXCLUDED_PAGE = 100  # excluded units listed per reason before "show all"
 
 @bp.context_processor
 def _labels() -> dict:
-    return draw_globals()
+    try:
+        public_url = url_for("public.draws")
+    except BuildError:  # the public site's draw list is not there yet
+        public_url = None
+    return draw_globals() | {
+        "public_draws_url": public_url,
+        "UNIT_CLASS_LABEL": {k.value: v for k, v in UNIT_CLASS.items()},
+    }
 
 
 def _today() -> dt.date:
@@ -117,7 +127,7 @@ def _defaults_for(item, kind: PlanKind) -> dict:
 
 def _form_for(plan_org, data: dict | None) -> PlanForm:
     form = PlanForm(data=data) if data is not None else PlanForm()
-    form.unit_orgs.choices = [(str(o.id), o.name) for o in queries.dadui_below(plan_org)]
+    form.unit_orgs.choices = choices((str(o.id), o.name) for o in queries.dadui_below(plan_org))
     return form
 
 
@@ -182,6 +192,7 @@ def plan_detail(public_id: str):
         unit_orgs=queries.orgs_by_id(plan.unit_org_ids),
         inspector_orgs=queries.orgs_by_id(plan.inspector_org_ids),
         events=list(events),
+        due=services.next_draw_due(plan.org_id),
     )
 
 
@@ -273,6 +284,7 @@ def pool(public_id: str):
         page=max(1, page),
         per_page=EXCLUDED_PAGE,
         commit_form=CommitForm(data={"period": period}),
+        due=services.next_draw_due(plan.org_id),
     )
 
 
@@ -305,9 +317,9 @@ def commit(public_id: str):
 
 def _replace_form(row, data: dict | None = None) -> ReplaceForm:
     form = ReplaceForm(formdata=None, data=data or {})
-    form.slot.choices = [
+    form.slot.choices = choices(
         (str(a.slot), f"{SLOT_ROLE.get(a.role, a.role)} {a.inspector.name}（{dept_label(a.dept)}）") for a in row.active
-    ]
+    )
     return form
 
 
@@ -518,7 +530,7 @@ def task(public_id: str):
 
 
 def _manual_form_choices(form: ManualTaskForm, items: list, inspectors: list) -> None:
-    form.item.choices = [(i.code, i.current.name) for i in items]
+    form.item.choices = choices((i.code, i.current.name) for i in items)
     people = [("", _("请选择"))] + [
         (
             i.public_id,
@@ -526,8 +538,8 @@ def _manual_form_choices(form: ManualTaskForm, items: list, inspectors: list) ->
         )
         for i in inspectors
     ]
-    form.lead.choices = people
-    form.assist.choices = people
+    form.lead.choices = choices(people)
+    form.assist.choices = choices(people)
 
 
 @bp.route("/tasks/new", methods=["GET", "POST"])
@@ -568,7 +580,12 @@ def task_new():
         if not errors:
             try:
                 t = services.create_manual_task(
-                    current_user, unit=unit, item=item, lead=lead, assist=assist, origin_note=form.origin_note.data,
+                    current_user,
+                    unit=unit,
+                    item=item,
+                    lead=lead,
+                    assist=assist,
+                    origin_note=form.origin_note.data,
                     **values,
                 )
                 db.session.commit()
@@ -586,4 +603,3 @@ def task_new():
         unit=unit,
         matches=queries.search_units(current_user, form.q.data or ""),
     )
-

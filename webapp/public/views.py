@@ -1,7 +1,184 @@
-"""一公开: the public site, no login, rooted at /public/."""
+"""一公开: the public site, no login, rooted at /public/.
+
+Every page is open to everyone (``@public``), sets no session cookie (the public templates never touch
+the session or the CSRF token), and is cacheable: an ETag and Last-Modified on every response, 304 on
+a matching If-None-Match / If-Modified-Since, ``Cache-Control: public`` with a short max-age for anonymous
+visitors. Unpublished draws answer 404 exactly like draws that do not exist. Personal names, phone
+numbers and ID numbers reach the templates only masked (``webapp.public.queries`` / ``masking``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, make_response, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.http import is_resource_modified
+
+from webapp.auth.permissions import public
+from webapp.draw.labels import draw_globals
+from webapp.public import queries
+from webapp.public.example import worked_example
+from webapp.web import render
 
 bp = Blueprint("public", __name__, url_prefix="/public")
+
+MAX_AGE = 300  # seconds: a newly published draw shows up within five minutes
+VERIFY_PY = Path(__file__).resolve().parent.parent / "draw" / "verify.py"
+_HERE = Path(__file__).resolve().parent
+_TEMPLATES = _HERE.parent.parent / "templates" / "public"
+
+
+def _code_version() -> str:
+    """Changes when the public templates or this package change, so a deploy invalidates old ETags."""
+    h = hashlib.sha256()
+    files = [*_TEMPLATES.glob("*.html"), *_HERE.glob("*.py"), _HERE.parent / "draw" / "labels.py"]
+    for path in sorted(files):
+        if path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+STARTED = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return draw_globals()
+
+
+# ------------------------------------------------------------------------------------------- caching
+
+
+def _cache_control(resp: Response) -> Response:
+    if current_user.is_authenticated or session:  # their cookie may refresh, or choose the language
+        resp.headers["Cache-Control"] = "private, no-cache"
+    else:
+        resp.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    return resp
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime:
+    if value is None:
+        return STARTED
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.replace(microsecond=0)
+
+
+def conditional(version: str, last_modified: dt.datetime | None, build: Callable[[], Response | tuple]) -> Response:
+    """Answer 304 when the client's copy is current, else build the response; both carry the validators.
+
+    ``version`` identifies the data shown; the ETag also covers the code and the locale, so a deploy or a
+    language change never serves a stale page.
+    """
+    etag = queries.etag_for(CODE_VERSION, get_locale(), version)
+    modified = max(_utc(last_modified), STARTED)
+    if not is_resource_modified(request.environ, etag=etag, last_modified=modified):
+        resp = Response(status=304)
+    else:
+        resp = make_response(build())
+    resp.set_etag(etag)
+    resp.last_modified = modified
+    return _cache_control(resp)
+
+
+@bp.errorhandler(404)
+def _not_found(e):
+    resp = make_response(render_template("public/error.html"), 404)
+    return _cache_control(resp)
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+# -------------------------------------------------------------------------------------------- pages
+
+
+@bp.get("/")
+@public
+def index():
+    latest = queries.draw_list(1, per_page=5)
+    return conditional(
+        f"index:{latest.has_next}:" + queries.rows_version(latest.rows),
+        queries.list_last_modified(),
+        lambda: render("public/index.html", latest=latest),
+    )
+
+
+@bp.get("/draws")
+@public
+def draws():
+    listing = queries.draw_list(_page_arg())
+    return conditional(
+        f"draws:{listing.page}:{listing.has_next}:" + queries.rows_version(listing.rows),
+        queries.list_last_modified(),
+        lambda: render("public/draws.html", listing=listing),
+    )
+
+
+def _public_draw_or_404(public_id: str):
+    draw = queries.public_draw(public_id)
+    if draw is None:
+        abort(404)
+    return draw
+
+
+@bp.get("/draws/<public_id>")
+@public
+def draw(public_id: str):
+    d = _public_draw_or_404(public_id)
+    version, last = queries.draw_version(d)
+    return conditional("draw:" + version, last, lambda: render("public/draw.html", page=queries.draw_page(d), draw=d))
+
+
+@bp.get("/draws/<public_id>/bundle.json")
+@public
+def bundle(public_id: str):
+    d = _public_draw_or_404(public_id)
+    version, last = queries.draw_version(d)
+
+    def build() -> Response:
+        body = json.dumps(queries.public_bundle(d), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+        resp = Response(body, mimetype="application/json")
+        resp.headers["Content-Disposition"] = f'attachment; filename="bundle-{d.public_id}.json"'
+        return resp
+
+    return conditional("bundle:" + version, last, build)
+
+
+@bp.get("/verify.py")
+@public
+def verifier():
+    """The standalone verifier, byte for byte the file ``webapp/draw/verify.py``."""
+    data = VERIFY_PY.read_bytes()
+    mtime = dt.datetime.fromtimestamp(VERIFY_PY.stat().st_mtime, dt.UTC)
+
+    def build() -> Response:
+        resp = Response(data, mimetype="text/x-python")
+        resp.headers["Content-Disposition"] = 'attachment; filename="verify.py"'
+        return resp
+
+    return conditional("verify.py:" + hashlib.sha256(data).hexdigest(), mtime, build)
+
+
+@bp.get("/verify")
+@public
+def verify():
+    latest = queries.draw_list(1, per_page=1).rows
+    return conditional(
+        "verify:" + queries.rows_version(latest),
+        queries.list_last_modified(),
+        lambda: render("public/verify.html", example=worked_example(), latest=latest),
+    )

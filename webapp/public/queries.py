@@ -1,0 +1,272 @@
+"""Read-only look-ups for the public site. Everything returned here is already masked.
+
+Only published and abandoned draws (``services.PUBLIC_STATUSES``) exist for the public site; any other
+draw is "not found". Personal names leave this module only through :mod:`webapp.public.masking`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from webapp.catalog.models import ItemVersion
+from webapp.draw import queries as draw_queries
+from webapp.draw import services as draw_services
+from webapp.draw.models import Draw, DrawWitness, Replacement, Task, TaskAssignment
+from webapp.draw.plans import STRATA
+from webapp.extensions import db
+from webapp.public.masking import mask_name, scrub
+from webapp.registry.models import Inspector, Organisation, Unit
+
+PUBLIC_STATUSES = draw_services.PUBLIC_STATUSES
+PER_PAGE = 20
+
+
+# ------------------------------------------------------------------------------------------ the list
+
+
+@dataclass
+class DrawListRow:
+    public_id: str
+    org_name: str
+    item_name: str
+    period: str
+    status: str
+    task_count: int
+    published_at: dt.datetime | None
+
+
+@dataclass
+class DrawListPage:
+    rows: list[DrawListRow]
+    page: int
+    has_next: bool
+
+
+def draw_list(page: int = 1, per_page: int = PER_PAGE) -> DrawListPage:
+    """Published (and abandoned) draws, newest publication first, with their task counts: one query."""
+    page = max(1, page)
+    counts = select(Task.draw_id, func.count(Task.id).label("n")).group_by(Task.draw_id).subquery()
+    q = (
+        select(
+            Draw.public_id,
+            Organisation.name,
+            ItemVersion.name,
+            Draw.period,
+            Draw.status,
+            func.coalesce(counts.c.n, 0),
+            Draw.published_at,
+        )
+        .join(Organisation, Organisation.id == Draw.org_id)
+        .join(ItemVersion, ItemVersion.id == Draw.item_version_id)
+        .outerjoin(counts, counts.c.draw_id == Draw.id)
+        .where(Draw.status.in_(PUBLIC_STATUSES))
+        .order_by(Draw.published_at.desc(), Draw.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    rows = [
+        DrawListRow(pid, org, item, period, status.value, int(n), published)
+        for pid, org, item, period, status, n, published in db.session.execute(q)
+    ]
+    return DrawListPage(rows[:per_page], page, len(rows) > per_page)
+
+
+def list_last_modified() -> dt.datetime | None:
+    return db.session.execute(select(func.max(Draw.published_at)).where(Draw.status.in_(PUBLIC_STATUSES))).scalar()
+
+
+# ------------------------------------------------------------------------------------------- one draw
+
+
+def public_draw(public_id: str) -> Draw | None:
+    """The draw if it is public, else ``None`` (unpublished draws are not disclosed, not even their existence)."""
+    return db.session.execute(
+        select(Draw).where(Draw.public_id == public_id, Draw.status.in_(PUBLIC_STATUSES))
+    ).scalar_one_or_none()
+
+
+def draw_version(draw: Draw) -> tuple[str, dt.datetime | None]:
+    """A version key and the last change of everything a public draw's page shows.
+
+    The draw's status and publication, its replacements, and the names shown beside it (organisation,
+    units and inspectors: a corrected name must not be answered with 304). Three small aggregate queries.
+    """
+    n, last_rep_id, last_rep_at = db.session.execute(
+        select(func.count(Replacement.id), func.max(Replacement.id), func.max(Replacement.created_at)).where(
+            Replacement.draw_id == draw.id
+        )
+    ).one()
+    units_at = db.session.execute(
+        select(func.max(Unit.updated_at)).join(Task, Task.unit_id == Unit.id).where(Task.draw_id == draw.id)
+    ).scalar()
+    inspectors_at = db.session.execute(
+        select(func.max(Inspector.updated_at))
+        .join(TaskAssignment, TaskAssignment.inspector_id == Inspector.id)
+        .join(Task, Task.id == TaskAssignment.task_id)
+        .where(Task.draw_id == draw.id)
+    ).scalar()
+    stamps = [t for t in (draw.published_at, draw.abandoned_at, last_rep_at, units_at, inspectors_at) if t is not None]
+    last = max(stamps) if stamps else None
+    version = ":".join(
+        str(x)
+        for x in (
+            draw.public_id,
+            draw.status.value,
+            draw.published_at,
+            n,
+            last_rep_id,
+            units_at,
+            inspectors_at,
+            draw.org.name,
+        )
+    )
+    return version, last
+
+
+def rows_version(rows: list[DrawListRow]) -> str:
+    """A version key of a list page: the rows themselves (a page holds at most ``PER_PAGE`` small rows)."""
+    return etag_for(*(repr(r) for r in rows))
+
+
+@dataclass
+class PublicInspector:
+    masked_name: str
+    dept: str
+    role: str
+    slot: int
+
+
+@dataclass
+class PublicReplacement:
+    slot: int
+    round: int
+    out_name: str
+    in_name: str
+    reason: str
+    at: dt.datetime
+
+
+@dataclass
+class PublicTask:
+    seq: int
+    unit_name: str
+    unit_id: str
+    planned_date: dt.date
+    status: str
+    inspectors: list[PublicInspector]
+    replacements: list[PublicReplacement]
+
+
+@dataclass
+class PublicWitness:
+    seq: int
+    masked_name: str
+    role: str
+    value: str
+
+
+@dataclass
+class PublicDraw:
+    draw: Draw
+    org_name: str
+    item_name: str
+    item_code: str
+    plan_name: str
+    abandoned_reason: str | None
+    witnesses: list[PublicWitness]
+    tasks: list[PublicTask]
+    summary: dict
+    strata: list[tuple[str, int, int]] = field(default_factory=list)  # (stratum, units in pool, quota)
+    replacement_count: int = 0
+    names: set[str] = field(default_factory=set, repr=False)  # the unmasked names, for scrubbing only
+
+
+def personal_names(draw: Draw) -> set[str]:
+    """Every personal name a free-text field of this draw might mention: its inspectors and witnesses."""
+    names = set(
+        db.session.execute(
+            select(Inspector.name)
+            .join(TaskAssignment, TaskAssignment.inspector_id == Inspector.id)
+            .join(Task, Task.id == TaskAssignment.task_id)
+            .where(Task.draw_id == draw.id)
+        ).scalars()
+    )
+    names |= set(db.session.execute(select(DrawWitness.name).where(DrawWitness.draw_id == draw.id)).scalars())
+    return names
+
+
+def _stratum_order(key: str) -> tuple[int, str]:
+    return (STRATA.index(key) if key in STRATA else len(STRATA), key)
+
+
+def draw_page(draw: Draw) -> PublicDraw:
+    """Everything the public page of one draw shows, personal names masked."""
+    names = personal_names(draw)
+    version = db.session.get(ItemVersion, draw.item_version_id)
+    tasks = []
+    n_reps = 0
+    for row in draw_queries.result_rows(draw):
+        reps = [
+            PublicReplacement(
+                slot=r.slot,
+                round=r.round,
+                out_name=mask_name(r.out_inspector.name),
+                in_name=mask_name(r.in_inspector.name),
+                reason=scrub(r.reason, names),
+                at=r.created_at,
+            )
+            for r in row.replacements
+        ]
+        n_reps += len(reps)
+        tasks.append(
+            PublicTask(
+                seq=row.task.seq if row.task.seq is not None else len(tasks),
+                unit_name=row.task.unit.name,
+                unit_id=row.task.unit.public_id,
+                planned_date=row.task.planned_date,
+                status=row.task.status.value,
+                inspectors=[PublicInspector(mask_name(a.inspector.name), a.dept, a.role, a.slot) for a in row.active],
+                replacements=reps,
+            )
+        )
+    summary = draw_queries.pool_summary(draw)
+    keys = sorted(set(summary["per_stratum"]) | set(summary["quotas"]), key=_stratum_order)
+    strata = [(k, summary["per_stratum"].get(k, 0), int(summary["quotas"].get(k, 0))) for k in keys]
+    witnesses = [PublicWitness(w.seq, mask_name(w.name), w.role, w.value) for w in draw.witnesses]
+    return PublicDraw(
+        draw=draw,
+        org_name=draw.org.name,
+        item_name=version.name if version else draw.plan.item.code,
+        item_code=draw.plan.item.code,
+        plan_name=draw.plan.name,
+        abandoned_reason=scrub(draw.abandoned_reason, names) if draw.abandoned_reason else None,
+        witnesses=witnesses,
+        tasks=tasks,
+        summary=summary,
+        strata=strata,
+        replacement_count=n_reps,
+        names=names,
+    )
+
+
+def public_bundle(draw: Draw) -> dict:
+    """The verification bundle of a public draw, with personal names in the free-text reasons masked.
+
+    The reasons are not part of the verification (the verifier only checks that one is recorded), so the
+    masked bundle verifies exactly like the internal export.
+    """
+    data = draw_services.bundle(draw)
+    names = personal_names(draw)
+    for r in data.get("replacements", []):
+        r["reason"] = scrub(r.get("reason"), names)
+    if data["draw"].get("abandoned_reason"):
+        data["draw"]["abandoned_reason"] = scrub(data["draw"]["abandoned_reason"], names)
+    return data
+
+
+def etag_for(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:32]
