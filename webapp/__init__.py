@@ -113,10 +113,30 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
+def _asset_url(app: Flask):
+    """``asset_url('css/app.css')``: the static URL with a content hash, so phones never keep a stale file."""
+    import hashlib
+    from functools import cache
+
+    from flask import url_for
+
+    @cache
+    def digest(filename: str) -> str:
+        with open(os.path.join(app.static_folder, filename), "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()[:10]
+
+    def asset_url(filename: str) -> str:
+        if app.debug:  # the file may change while the development server runs
+            digest.cache_clear()
+        return url_for("static", filename=filename, v=digest(filename))
+
+    return asset_url
+
+
 def _register_hooks(app: Flask) -> None:
     from webapp.registry.labels import jinja_globals
 
-    app.jinja_env.globals.update(jinja_globals())
+    app.jinja_env.globals.update(jinja_globals(), asset_url=_asset_url(app))
 
     @app.template_filter("local")
     def local_time(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

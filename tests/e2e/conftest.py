@@ -89,20 +89,54 @@ def live_server():
 
 @pytest.fixture
 def shot(page):
-    """Save a full-page screenshot under artifacts/e2e/NAME.png."""
+    """Save a full-page screenshot under artifacts/e2e/NAME.png, one image pixel per CSS pixel (390 wide).
+
+    ``scale="css"`` keeps long pages cheap: the iPhone's 3x device pixels made a 100-unit list a 20 000 px
+    tall image that took seconds to encode.
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def _shot(name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, scale="css")
         return path
 
     return _shot
 
 
 def login(page, base: str, username: str, password: str = "suijian-demo") -> None:
+    """Log in through the form and wait for the page after the redirect."""
     page.goto(base + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, f"login as {username} failed"
+
+
+def assert_no_horizontal_overflow(page) -> None:
+    """Nothing sticks out sideways at phone width (no sideways scrolling)."""
+    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"page is {width}px wide in a {inner}px viewport: {page.url}"
+
+
+# Controls a thumb has to hit: buttons, fields, menus, button-like links, list rows, breadcrumbs.
+_TAP_TARGETS = (
+    "button, select, summary, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), "
+    "a.btn, .list a, .crumbs a, .topbar a, .chip a, dl.facts a"
+)
+
+
+def assert_touch_targets(page, minimum: int = 44) -> None:
+    """Every visible control is at least ``minimum`` CSS pixels tall (and wide)."""
+    small = page.evaluate(
+        """([selector, minimum]) => [...document.querySelectorAll(selector)]
+            .filter(e => { const r = e.getBoundingClientRect(), m = minimum - 0.5;
+                           return r.width > 0 && r.height > 0 && (r.height < m || r.width < m); })
+            .map(e => { const r = e.getBoundingClientRect();
+                        return `${e.tagName.toLowerCase()} "${(e.innerText || e.value || '').trim().slice(0, 16)}" `
+                               + `${Math.round(r.width)}x${Math.round(r.height)}`; })""",
+        [_TAP_TARGETS, minimum],
+    )
+    assert not small, f"touch targets under {minimum}px on {page.url}: {small}"
