@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
