@@ -58,6 +58,7 @@ class InspectorForm(_FieldErrors, FlaskForm):
         """The typed text, as ``clean_inspector`` expects it."""
         raw = {name: self[name].data or "" for name in TEXT_FIELDS}
         raw["can_lead"] = "是" if self.can_lead.data else "否"
+        raw["user_id"] = raw.pop("username")  # the 登录账号 column holds the username
         return raw
 
 
@@ -73,20 +74,23 @@ def initial_data(insp: Inspector | None, default_org_id: int) -> dict[str, Any]:
     return data
 
 
+# The detail page shows several of these forms at once: explicit ids keep labels and ids unique.
+
+
 class ReasonForm(_FieldErrors, FlaskForm):
-    reason = TextAreaField(_l("原因"))
+    reason = TextAreaField(_l("原因"), id="status-reason")
 
 
 class UnavailableForm(_FieldErrors, FlaskForm):
-    start_date = StringField(FIELD_LABELS["start_date"])
-    end_date = StringField(FIELD_LABELS["end_date"])
-    reason = StringField(_l("原因"))
+    start_date = StringField(FIELD_LABELS["start_date"], id="period-start")
+    end_date = StringField(FIELD_LABELS["end_date"], id="period-end")
+    reason = StringField(_l("原因"), id="period-reason")
 
 
 class ConflictForm(_FieldErrors, FlaskForm):
-    q = StringField(_l("单位名称"))
-    unit = HiddenField()
-    reason = StringField(_l("利害关系"))
+    q = StringField(_l("单位名称"), id="conflict-q")
+    unit = HiddenField(id="conflict-unit")
+    reason = StringField(_l("利害关系"), id="conflict-reason")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -104,6 +108,19 @@ def _go(url: str):
         resp.headers["HX-Redirect"] = url
         return resp
     return redirect(url, code=303)
+
+
+def _back_to_detail(insp: Inspector, anchor: str | None = None):
+    """After a successful action on the detail page: show it again, at the section acted on.
+
+    htmx requests get ``HX-Refresh``: an ``HX-Redirect`` to the same page with only a ``#fragment`` added
+    would merely scroll, leaving the old page (and the flash message) on screen.
+    """
+    if is_htmx():
+        resp = make_response("", 200)
+        resp.headers["HX-Refresh"] = "true"
+        return resp
+    return redirect(_detail_url(insp, anchor), code=303)
 
 
 def _inspector_or_404(public_id: str) -> Inspector:
@@ -171,7 +188,10 @@ def inspector_edit(public_id: str):
     if form.validate_on_submit():
         result = services.update_inspector(current_user, insp, form.org_id.data, form.raw_values(), form.reason.data)
         if result.ok:
-            flash(_("已保存修改") if result.changes else _("没有需要保存的修改"), "success" if result.changes else "warning")
+            flash(
+                _("已保存修改") if result.changes else _("没有需要保存的修改"),
+                "success" if result.changes else "warning",
+            )
             return _go(_detail_url(insp))
         form.add_errors(_with_duplicate_link(result))
     status = 422 if request.method == "POST" else 200
@@ -251,7 +271,7 @@ def inspector_freeze(public_id: str):
     errors = (services.unfreeze if frozen else services.freeze)(current_user, insp, form.reason.data)
     if not errors:
         flash(_("已解冻：%(name)s") if frozen else _("已冻结：%(name)s，不再参与抽取"), "success")
-        return _go(_detail_url(insp))
+        return _back_to_detail(insp)
     form.add_errors(errors)
     return _detail(insp, block="status_section", status=422, status_form=form)
 
@@ -267,7 +287,7 @@ def inspector_unavailable_add(public_id: str):
     )
     if not errors:
         flash(_("已登记不可抽取期间"), "success")
-        return _go(_detail_url(insp, "unavailability"))
+        return _back_to_detail(insp, "unavailability")
     form.add_errors(errors)
     return _detail(insp, block="unavailability_section", status=422, period_form=form)
 
@@ -284,7 +304,7 @@ def inspector_unavailable_cancel(public_id: str, period_id: int):
     errors = services.cancel_unavailability(current_user, insp, period, form.reason.data)
     if not errors:
         flash(_("已取消该不可抽取期间"), "success")
-        return _go(_detail_url(insp, "unavailability"))
+        return _back_to_detail(insp, "unavailability")
     key = f"period-{period.id}"
     return _detail(
         insp,
@@ -314,7 +334,7 @@ def inspector_conflict_add(public_id: str):
     _conflict, errors = services.declare_conflict(current_user, insp, form.unit.data, form.reason.data)
     if not errors:
         flash(_("已登记利害关系，该人员不会被抽取检查此单位"), "success")
-        return _go(_detail_url(insp, "conflicts"))
+        return _back_to_detail(insp, "conflicts")
     form.add_errors(errors)
     options = services.search_units(current_user, form.q.data or "")
     return _detail(insp, block="conflicts_section", status=422, conflict_form=form, unit_options=options)
@@ -332,7 +352,7 @@ def inspector_conflict_withdraw(public_id: str, conflict_id: int):
     errors = services.withdraw_conflict(current_user, insp, conflict, form.reason.data)
     if not errors:
         flash(_("已撤销利害关系"), "success")
-        return _go(_detail_url(insp, "conflicts"))
+        return _back_to_detail(insp, "conflicts")
     key = f"conflict-{conflict.id}"
     return _detail(
         insp,

@@ -3,8 +3,9 @@
 ``clean_inspector(raw, org_dept=...)`` is the one validation of an inspector's fields, used by the edit
 form and by bulk import alike (the importer matches existing inspectors by ``cert_no``). It takes text
 values keyed by the field names of :data:`INSPECTOR_COLUMNS` and returns typed values keyed by
-``Inspector`` attributes, plus per-field errors in Chinese. The one difference: the ``username`` column
-(登录账号) becomes ``user_id`` (the linked user of role inspector) in the values.
+``Inspector`` attributes (the same names), plus per-field errors in Chinese. The one difference: the
+``user_id`` column (登录账号) holds a username as text, and an id (the linked user of role inspector) in
+the values. Column fields must be ``Inspector`` attributes: the importer reads and updates them by name.
 
 Only people holding a valid 行政执法资格 certificate are in the draw pool; an expired certificate takes
 a person out of it without any status change (see :func:`pool_exclusion_reasons`).
@@ -57,7 +58,7 @@ INSPECTOR_COLUMNS: tuple[Column, ...] = (
     Column("can_lead", "可任主办", ("是否可任主办", "主办", "可担任主办")),
     Column("draw_weight", "抽取权重", ("权重",)),
     Column("phone", "联系电话", ("电话", "手机", "手机号码", "联系方式")),
-    Column("username", "登录账号", ("账号", "用户名", "系统账号")),
+    Column("user_id", "登录账号", ("账号", "用户名", "系统账号")),
 )
 INSPECTOR_FIELDS = tuple(c.field for c in INSPECTOR_COLUMNS)
 
@@ -82,7 +83,7 @@ INSPECTOR_NOTES: dict[str, Any] = {
     "can_lead": _l("是 / 否；空白为否"),
     "draw_weight": _l("1～1000的整数；空白时按岗位：专职消防监督员150、兼职消防监督员100、消防文员50，其他100"),
     "phone": _l("手机11位或座机，如 0379-67713119"),
-    "username": _l("可不填；填写时须为已有的执法检查人员账号"),
+    "user_id": _l("可不填；填写时须为已有的、未关联其他人员的执法检查人员账号"),
 }
 INSPECTOR_EXAMPLE: tuple[str, ...] = (
     "张某某",
@@ -150,14 +151,17 @@ def _text(raw: dict[str, str | None], field: str) -> str:
     return unicodedata.normalize("NFKC", str(v)).strip() if v is not None else ""
 
 
-def clean_inspector(raw: dict[str, str | None], *, org_dept: str) -> tuple[dict, dict[str, str]]:
+def clean_inspector(
+    raw: dict[str, str | None], *, org_dept: str, check_link: bool = True
+) -> tuple[dict, dict[str, str]]:
     """Validate text input for an inspector of an organisation of department ``org_dept``.
 
     Returns ``(values, errors)``: ``values`` keyed by ``Inspector`` attributes (``name``, ``post``,
     ``rank``, ``specialties``, ``cert_no``, ``cert_valid_until``, ``can_lead``, ``draw_weight``,
-    ``phone``, ``user_id``); ``errors`` keyed by the field names of :data:`INSPECTOR_COLUMNS`
-    (``username`` for the login account), messages in Chinese. Checks needing the inspector being
-    edited (certificate number or account already used by another person) are the services' job.
+    ``phone``, ``user_id``); ``errors`` keyed by the field names of :data:`INSPECTOR_COLUMNS`, messages
+    in Chinese. ``raw["user_id"]`` is a username. With ``check_link`` (bulk import, where a row is
+    matched by its certificate number) an account already linked to a person with another certificate
+    number is an error; the edit form checks that against the inspector being edited instead.
     """
     values: dict = {}
     errors: dict[str, str] = {}
@@ -228,16 +232,23 @@ def clean_inspector(raw: dict[str, str | None], *, org_dept: str) -> tuple[dict,
         errors["phone"] = msg
     values["phone"] = phone or None
 
-    username = _text(raw, "username")
+    username = _text(raw, "user_id")
     values["user_id"] = None
     if username:
         user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
-            errors["username"] = str(_l("没有登录账号“%(u)s”", u=username))
+            errors["user_id"] = str(_l("没有登录账号“%(u)s”", u=username))
         elif user.role != Role.INSPECTOR:
-            errors["username"] = str(_l("账号“%(u)s”不是执法检查人员账号", u=username))
+            errors["user_id"] = str(_l("账号“%(u)s”不是执法检查人员账号", u=username))
         else:
             values["user_id"] = user.id
+            linked = (
+                db.session.execute(select(Inspector).where(Inspector.user_id == user.id)).scalar_one_or_none()
+                if check_link
+                else None
+            )
+            if linked is not None and (not cert_no or linked.cert_no != cert_no):
+                errors["user_id"] = str(_l("账号“%(u)s”已关联执法检查人员：%(name)s", u=username, name=linked.name))
     return values, errors
 
 
@@ -737,7 +748,9 @@ def _cert_message(holder: Inspector) -> str:
 
 def _validate(user: Any, org_raw: Any, raw: Mapping[str, Any], exclude_id: int | None) -> SaveResult:
     org = _parse_org(user, org_raw)
-    values, errors = clean_inspector(dict(raw), org_dept=org.dept if org else "")
+    values, errors = clean_inspector(dict(raw), org_dept=org.dept if org else "", check_link=False)
+    if "user_id" in errors:  # the form's field is "username"
+        errors["username"] = errors.pop("user_id")
     result = SaveResult(errors=errors)
     if org is None:
         errors["org_id"] = _("请选择所属机构")
