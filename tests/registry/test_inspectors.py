@@ -590,7 +590,7 @@ def test_import_refuses_an_account_linked_to_another_person(client, db, login_as
     assert (job.created_count, job.updated_count) == (0, 1)
 
 
-def test_two_rows_with_one_account_fail_cleanly(client, db, login_as, supervisor, org):
+def test_two_rows_with_one_account_are_reported_as_a_row_error(client, db, login_as, supervisor, org):
     make_user(org, role=Role.INSPECTOR, username="li.ming")
     db.session.commit()
     login_as(supervisor)
@@ -602,6 +602,23 @@ def test_two_rows_with_one_account_fail_cleanly(client, db, login_as, supervisor
     upload(client, xlsx(rows), org)
     job = latest_job()
     assert job.status == "failed"
+    errors, _warnings = importer.job_entries(job)
+    assert [(e["row"], e["column"], e["message"]) for e in errors] == [(3, "登录账号", "与第2行重复")]
+    assert inspector_count() == 0
+
+
+def test_import_cannot_link_an_account_of_an_organisation_the_supervisor_does_not_manage(
+    client, db, login_as, supervisor, org
+):
+    elsewhere = make_org(name="伊川县消防救援大队")
+    make_user(elsewhere, role=Role.INSPECTOR, username="far.away")
+    db.session.commit()
+    login_as(supervisor)
+    upload(client, xlsx([HEADERS, row(姓名="甲", 岗位="消防文员", 执法证件号="豫A1001", 登录账号="far.away")]), org)
+    job = latest_job()
+    errors, _warnings = importer.job_entries(job)
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "登录账号")]
+    assert "无权管理" in errors[0]["message"]
     assert inspector_count() == 0
 
 

@@ -93,6 +93,9 @@ class ImportKind:
     example: tuple[str, ...] = ()  # the template's example row (texts, in column order)
     notes: dict[str, Any] = field(default_factory=dict)  # field -> how to fill it (docs, template)
     to_text: Callable[[str, Any], Any] | None = None  # export: stored value -> cell value clean() accepts
+    unique_fields: tuple[str, ...] = ()  # besides the key, values no two rows of a file may share
+    # Checks that depend on who imports (e.g. may this person link that account?): field -> Chinese message.
+    check_row: Callable[[dict, Any], dict[str, str]] | None = None
 
     @property
     def audit_action(self) -> str:
@@ -184,6 +187,15 @@ def _inspectors_kind() -> ImportKind:
     def clean(raw: dict[str, str | None], org: Organisation) -> tuple[dict, dict[str, str]]:
         return mod.clean_inspector(raw, org_dept=org.dept)
 
+    def check_row(values: dict, actor: Any) -> dict[str, str]:
+        manageable = visible_org_ids(actor) if actor is not None else None
+        if manageable is None or values.get("user_id") is None:
+            return {}
+        account = db.session.get(User, values["user_id"])
+        if account.org_id not in manageable:
+            return {"user_id": str(_l("账号“%(u)s”属于您无权管理的机构", u=account.username))}
+        return {}
+
     notes = dict(getattr(mod, "INSPECTOR_NOTES", {}))
     return ImportKind(
         name="inspectors",
@@ -196,6 +208,8 @@ def _inspectors_kind() -> ImportKind:
         public_prefix="I",
         example=tuple(getattr(mod, "INSPECTOR_EXAMPLE", ())),
         notes=notes,
+        unique_fields=("user_id",),
+        check_row=check_row,
     )
 
 
@@ -426,6 +440,7 @@ def validate(
     key_header = header.headers.get(key, kind.column(key).header)
     seen_keys: dict[str, int] = {}
     seen_fallback: dict[tuple, int] = {}
+    seen_unique: dict[str, dict[Any, int]] = {f: {} for f in kind.unique_fields}
     count = 0
     field_at = sorted(header.fields.items())
     for number, cells in rows:
@@ -444,6 +459,16 @@ def validate(
             plan.error(None, "", _("文件超过单次导入上限%(n)d行，请拆分后分批导入", n=max_rows))
             return plan
         values, errors = kind.clean(raw, org)
+        if kind.check_row is not None and not errors:
+            errors.update(kind.check_row(values, actor))
+        for name, seen in seen_unique.items():
+            v = values.get(name)
+            if v is None or name in errors:
+                continue
+            if v in seen:
+                errors[name] = str(_l("与第%(row)d行重复", row=seen[v]))
+            else:
+                seen[v] = number
         for name, message in errors.items():
             if name in lossy:
                 message += _("（该单元格是数字格式，Excel 只保留15位有效数字，请把该列设为文本后重新填写）")
