@@ -95,3 +95,21 @@ def test_grouping_by_due_date():
     assert group_of(t(monday + dt.timedelta(days=6)), monday) == "week"  # Sunday
     assert group_of(t(monday + dt.timedelta(days=7)), monday) == "later"
     assert group_of(t(monday - dt.timedelta(days=9), TaskStatus.SUBMITTED), monday) == "done"
+
+
+def test_supervisor_home_shows_the_draw_reminder_and_the_month(client, db):
+    org = make_org()
+    item = make_item(org)
+    version_id = _item_version_id(db, item)
+    make_user(org, role=Role.SUPERVISOR, username="boss")
+    insp = make_inspector(org)
+    today = dt.date.today()
+    _task(db, org, make_unit(org), version_id, today.replace(day=1), [(insp, True)])
+    db.session.commit()
+    login(client, "boss")
+    page = client.get("/").get_data(as_text=True)
+    assert "工作台" in page
+    assert "抽取应在" in page  # when next month's draw is due
+    assert "本月检查任务" in page
+    overdue_expected = 1 if today.day > 1 else 0
+    assert f"<dt>已逾期</dt><dd>{overdue_expected}</dd>" in page

@@ -16,9 +16,26 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 @login_required
 def home():
+    """工作台: inspectors go to their tasks; supervisors and admins see the month at a glance."""
     if current_user.role == Role.INSPECTOR:
         return redirect(url_for("core.me"))
-    return redirect(url_for("registry.units"))
+    import datetime as dt
+
+    from webapp.draw.labels import draw_globals
+    from webapp.draw.services import next_draw_due
+    from webapp.registry.unit_services import quality_report
+    from webapp.tasks.queries import month_task_counts
+    from webapp.web import render
+
+    today = dt.date.today()
+    quality, _per_org = quality_report(current_user)
+    return render(
+        "core/home.html",
+        due=next_draw_due(current_user.org_id, today),
+        counts=month_task_counts(current_user, today),
+        quality=quality,
+        **draw_globals(),
+    )
 
 
 @bp.route("/me")

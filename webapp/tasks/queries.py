@@ -78,3 +78,32 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
         result.groups[group_of(task, today)].append(row)
     result.groups["done"] = result.groups["done"][-done_limit:][::-1]
     return result
+
+
+def month_task_counts(user, today: dt.date) -> dict[str, int]:
+    """This month's tasks of the organisations the user oversees, by status (one grouped query)."""
+    from sqlalchemy import func
+
+    from webapp.auth.permissions import visible_org_ids
+
+    first = today.replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    stmt = (
+        select(Task.status, func.count(Task.id))
+        .where(Task.planned_date >= first, Task.planned_date < after, Task.status != TaskStatus.CANCELLED)
+        .group_by(Task.status)
+    )
+    orgs = visible_org_ids(user)
+    if orgs is not None:
+        stmt = stmt.where(Task.org_id.in_(orgs))
+    counts = {str(status): n for status, n in db.session.execute(stmt)}
+    overdue_stmt = select(func.count(Task.id)).where(
+        Task.planned_date >= first,
+        Task.planned_date < today,
+        Task.status.in_([TaskStatus.PLANNED, TaskStatus.IN_PROGRESS]),
+    )
+    if orgs is not None:
+        overdue_stmt = overdue_stmt.where(Task.org_id.in_(orgs))
+    counts["overdue"] = db.session.execute(overdue_stmt).scalar() or 0
+    counts["total"] = sum(n for k, n in counts.items() if k != "overdue")
+    return counts
