@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from sqlalchemy import Boolean, Date, String, select
@@ -19,6 +20,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import created_at, intpk
 from webapp.extensions import db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today() -> dt.date:
+    """Today's date where the regime runs (Asia/Shanghai), whatever the server's time zone."""
+    return dt.datetime.now(SHANGHAI).date()
+
 
 Overrides = Mapping[dt.date, bool]
 
@@ -104,4 +113,4 @@ def db_overrides(start: dt.date | None = None, end: dt.date | None = None) -> di
         q = q.where(CalendarOverride.day >= start)
     if end:
         q = q.where(CalendarOverride.day <= end)
-    return {day: is_workday for day, is_workday in db.session.execute(q)}
+    return dict(db.session.execute(q).all())

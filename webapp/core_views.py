@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from webapp import calendar
 from webapp.auth.models import Role
 from webapp.auth.permissions import login_required, public
 from webapp.extensions import db
@@ -19,7 +20,6 @@ def home():
     """工作台: inspectors go to their tasks; supervisors and admins see the month at a glance."""
     if current_user.role == Role.INSPECTOR:
         return redirect(url_for("core.me"))
-    import datetime as dt
 
     from webapp.draw.labels import draw_globals
     from webapp.draw.services import next_draw_due
@@ -27,7 +27,7 @@ def home():
     from webapp.tasks.queries import month_task_counts
     from webapp.web import render
 
-    today = dt.date.today()
+    today = calendar.today()
     quality, _per_org = quality_report(current_user)
     return render(
         "core/home.html",
@@ -41,14 +41,13 @@ def home():
 @bp.route("/me")
 @login_required
 def me():
-    import datetime as dt
 
     from webapp.draw.services import inspector_of
     from webapp.tasks.queries import my_tasks
     from webapp.web import render
 
     inspector = inspector_of(current_user)
-    return render("core/me.html", inspector=inspector, tasks=my_tasks(inspector, dt.date.today()))
+    return render("core/me.html", inspector=inspector, tasks=my_tasks(inspector, calendar.today()))
 
 
 @bp.route("/lang/<code>", methods=["POST"])

@@ -12,13 +12,6 @@ from webapp import calendar as cal
 
 D = dt.date
 
-# webapp/calendar.py's db_overrides() calls Result.tuples(), deprecated in SQLAlchemy 2.1 (filterwarnings = error
-# would turn that into a failure). The one-line fix in that file is requested from its owner; until then the
-# warning, and only it, is ignored here.
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:The Result\.tuples\(\) method is deprecated:sqlalchemy.exc.SADeprecationWarning"
-)
-
 
 def draw_cells(page: str) -> list[int]:
     """Day numbers of the month grid cells marked as 抽取日."""
@@ -93,7 +86,7 @@ def test_changing_an_override_is_audited_with_old_and_new(client, db, admin, log
     assert resp.status_code == 303
     db.session.rollback()
     assert cal.db_overrides() == {D(2027, 10, 1): True}
-    first, second = events(db, "calendar.override_set")
+    _first, second = events(db, "calendar.override_set")
     assert second.payload == {"day": "2027-10-01", "is_workday": [False, True], "note": ["国庆节", "录错，改回工作日"]}
 
     resp = client.post("/admin/calendar", data={"day": "2027-10-01", "is_workday": "1", "note": "录错，改回工作日"})

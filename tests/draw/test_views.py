@@ -23,9 +23,6 @@ from webapp.draw.models import Draw, DrawStatus, Plan, Task, TaskKind
 from webapp.extensions import db as _db
 from webapp.registry.models import InspectorStatus, UnitClass, UnitStatus
 
-# webapp.calendar.db_overrides still calls Result.tuples() (deprecated in SQLAlchemy 2.1); not this area's file.
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:sqlalchemy.exc.SADeprecationWarning")
-
 VERIFY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "verify.py"
 HX = {"HX-Request": "true"}
 

@@ -11,7 +11,6 @@ import re
 from collections import deque
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 from sqlalchemy import select
 
 from tests.public.test_public import next_period
@@ -22,7 +21,6 @@ from webapp.draw.models import DrawWitness
 from webapp.draw.queries import get_item, get_org
 from webapp.registry.models import Inspector, Organisation, Unit
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:sqlalchemy.exc.SADeprecationWarning")
 HREF = re.compile(r'href="([^"]+)"')
 
 

@@ -20,10 +20,6 @@ from webapp.draw import services
 from webapp.draw.models import Draw
 from webapp.registry.models import UnitClass
 
-# webapp/calendar.py (db_overrides) and webapp/draw/services.py call Result.tuples(), deprecated in
-# SQLAlchemy 2.1; not ours to change (reported). Only that warning is let through here.
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:sqlalchemy.exc.SADeprecationWarning")
-
 VERIFY_PY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "verify.py"
 INSPECTOR_NAMES = ["王小锋", "李明", "欧阳春雨", "张伟东", "赵敏", "孙立新"]
 WITNESS_NAME = "陈见证"

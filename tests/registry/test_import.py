@@ -191,12 +191,21 @@ def test_reimport_updates_matched_units_instead_of_duplicating(client, db, login
 def test_blank_cells_and_missing_columns_never_erase_registered_data(client, db, login_as, supervisor):
     login_as(supervisor)
     code = uscc()
-    unit = make_unit(supervisor.org, uscc=code, safety_person="李四", risk_level=RiskLevel.RED, crowded=True,
-                     unit_class=UnitClass.KEY)
+    unit = make_unit(
+        supervisor.org,
+        uscc=code,
+        safety_person="李四",
+        risk_level=RiskLevel.RED,
+        crowded=True,
+        unit_class=UnitClass.KEY,
+    )
     db.session.commit()
     # a market-regulation export: only name, code and a new address; blank risk level
-    job = import_ok(client, xlsx([["市场主体名称", "统一社会信用代码", "住所", "风险等级"],
-                                  [unit.name, code, "新地址1号", None]]), supervisor.org)
+    job = import_ok(
+        client,
+        xlsx([["市场主体名称", "统一社会信用代码", "住所", "风险等级"], [unit.name, code, "新地址1号", None]]),
+        supervisor.org,
+    )
     assert job.updated_count == 1
     db.session.refresh(unit)
     assert unit.address == "新地址1号"
@@ -408,8 +417,17 @@ def test_the_import_page_documents_the_columns(client, db, login_as, supervisor)
 def test_export_imports_again_unchanged(client, db, login_as, supervisor):
     login_as(supervisor)
     org = supervisor.org
-    make_unit(org, name="重点单位", unit_class=UnitClass.KEY, crowded=True, risk_level=RiskLevel.RED,
-              complaint_count=3, serious_violation=True, contact_phone="13800138000", legal_rep="赵六")
+    make_unit(
+        org,
+        name="重点单位",
+        unit_class=UnitClass.KEY,
+        crowded=True,
+        risk_level=RiskLevel.RED,
+        complaint_count=3,
+        serious_violation=True,
+        contact_phone="13800138000",
+        legal_rep="赵六",
+    )
     make_unit(org, name="无代码单位", uscc=None, address=None, unit_class=None)
     make_unit(org, name="九小场所", unit_class=UnitClass.NINE_SMALL, risk_level=RiskLevel.GREEN)
     db.session.commit()
@@ -453,8 +471,15 @@ def test_export_honours_the_list_filters_and_the_organisation(client, db, login_
 
 def test_the_job_page_polls_while_running_and_stops_when_done(client, db, login_as, supervisor):
     login_as(supervisor)
-    job = ImportJob(kind="units", org_id=supervisor.org_id, filename="a.xlsx", status="running", total_rows=5000,
-                    processed_rows=2000, created_by_id=supervisor.id)
+    job = ImportJob(
+        kind="units",
+        org_id=supervisor.org_id,
+        filename="a.xlsx",
+        status="running",
+        total_rows=5000,
+        processed_rows=2000,
+        created_by_id=supervisor.id,
+    )
     db.session.add(job)
     db.session.commit()
     resp = client.get(f"/registry/imports/{job.public_id}", headers={"HX-Request": "true"})
@@ -471,8 +496,14 @@ def test_the_job_page_polls_while_running_and_stops_when_done(client, db, login_
 
 def test_a_job_stuck_for_half_an_hour_is_marked_failed(client, db, login_as, supervisor):
     login_as(supervisor)
-    job = ImportJob(kind="units", org_id=supervisor.org_id, filename="a.xlsx", status="running",
-                    created_by_id=supervisor.id, created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31))
+    job = ImportJob(
+        kind="units",
+        org_id=supervisor.org_id,
+        filename="a.xlsx",
+        status="running",
+        created_by_id=supervisor.id,
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31),
+    )
     db.session.add(job)
     db.session.commit()
     body = client.get(f"/registry/imports/{job.public_id}").get_data(as_text=True)
@@ -509,13 +540,21 @@ def test_inspectors_and_anonymous_users_cannot_import(client, db, login_as):
     org = make_org()
     inspector = make_user(org, role=Role.INSPECTOR)
     db.session.commit()
-    for url in ("/registry/units/import", "/registry/units/export.xlsx", "/registry/units/template.xlsx",
-                "/registry/inspectors/import"):
+    for url in (
+        "/registry/units/import",
+        "/registry/units/export.xlsx",
+        "/registry/units/template.xlsx",
+        "/registry/inspectors/import",
+    ):
         resp = client.get(url)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], url
     login_as(inspector)
-    for url in ("/registry/units/import", "/registry/units/export.xlsx", "/registry/units/template.xlsx",
-                "/registry/inspectors/import"):
+    for url in (
+        "/registry/units/import",
+        "/registry/units/export.xlsx",
+        "/registry/units/template.xlsx",
+        "/registry/inspectors/import",
+    ):
         assert client.get(url).status_code == 403, url
     assert upload(client, xlsx([HEADERS, row("甲", uscc())]), org=org).status_code == 403
     assert unit_count() == 0

@@ -117,6 +117,7 @@ def create_plan(
     plan = Plan(
         org_id=org.id,
         item_id=item.id,
+        item=item,
         year=year,
         kind=kind,
         name=name or f"{year}年{version.name}" + ("（专项检查）" if kind == PlanKind.SPECIAL else ""),
@@ -226,7 +227,7 @@ def explain_infeasible(problems: list[dict], elig: Eligibility) -> str:
 
 def commit(actor: Any, plan: Plan, period: str, today: dt.date | None = None) -> Draw:
     """Freeze the pool and commit to a fresh secret. Two concurrent commits make one draw."""
-    today = today or dt.date.today()
+    today = today or calendar.today()
     check_period(plan, period, today)
     existing = live_draw(plan, period)
     if existing is not None:
@@ -357,11 +358,9 @@ def _create_tasks(draw: Draw) -> None:
     result = draw.result or []
     unit_ids = {t["unit_id"] for t in result}
     insp_ids = {a["inspector_id"] for t in result for a in t["assignments"]}
-    units = dict(db.session.execute(select(Unit.public_id, Unit).where(Unit.public_id.in_(unit_ids))).tuples().all())
+    units = dict(db.session.execute(select(Unit.public_id, Unit).where(Unit.public_id.in_(unit_ids))).all())
     inspectors = dict(
-        db.session.execute(select(Inspector.public_id, Inspector.id).where(Inspector.public_id.in_(insp_ids)))
-        .tuples()
-        .all()
+        db.session.execute(select(Inspector.public_id, Inspector.id).where(Inspector.public_id.in_(insp_ids))).all()
     )
     kind = TaskKind.SPECIAL if draw.plan.kind == PlanKind.SPECIAL else TaskKind.ROUTINE
     slots = draw.pool["slots"]
@@ -556,7 +555,9 @@ def create_manual_task(
         if unit.public_id in entry["conflicts"]:
             raise DrawError(_("%(name)s 与该单位有利害关系，应当回避", name=who.name))
         if planned_date.isoformat() in entry["unavailable"]:
-            raise DrawError(_("%(name)s 在%(day)s请假或借调，不能参加检查", name=who.name, day=planned_date.isoformat()))
+            raise DrawError(
+                _("%(name)s 在%(day)s请假或借调，不能参加检查", name=who.name, day=planned_date.isoformat())
+            )
         entries[who.id] = entry
     if not entries[lead.id]["can_lead"]:
         raise DrawError(_("%(name)s 不能担任主办", name=lead.name))
@@ -695,7 +696,7 @@ class DrawDue:
 
 
 def next_draw_due(org_id: int, today: dt.date | None = None) -> DrawDue:
-    today = today or dt.date.today()
+    today = today or calendar.today()
     nxt = dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     period = f"{nxt.year:04d}-{nxt.month:02d}"
     first, last = calendar.month_bounds(today.year, today.month)

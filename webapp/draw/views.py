@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from webapp import calendar
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.auth.permissions import login_required, supervisor_required
@@ -59,7 +60,7 @@ def _labels() -> dict:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return calendar.today()
 
 
 def _go(url: str):

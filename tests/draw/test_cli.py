@@ -1,0 +1,208 @@
+"""The scripting contract (issue 3): ``flask draw run/publish/replace/abandon/export`` on the demo data,
+checked with the standalone verifier run as a separate process, exactly as an outside auditor would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from webapp import demo
+from webapp.audit import AuditEvent
+from webapp.draw.models import Draw, DrawStatus, Plan, TaskAssignment
+from webapp.registry.models import Organisation
+
+VERIFY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "verify.py"
+
+
+def next_month(day: dt.date, n: int = 1) -> str:
+    m = day.month - 1 + n
+    return f"{day.year + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+@pytest.fixture
+def demo_data(db):
+    demo.load_demo(units=300)
+    db.session.commit()
+
+
+@pytest.fixture
+def cli(app, demo_data):
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str):
+        return runner.invoke(args=["draw", *args])
+
+    return invoke
+
+
+def standalone_verify(tmp_path: Path, bundle_text: str, name: str = "bundle.json") -> subprocess.CompletedProcess:
+    """``python verify.py bundle.json`` with the file alone in an empty directory (isolated mode: stdlib only)."""
+    shutil.copy(VERIFY, tmp_path / "verify.py")
+    (tmp_path / name).write_text(bundle_text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-I", "verify.py", name], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+def run_draw(cli, period: str, *witnesses: str) -> str:
+    result = cli(
+        "run", "--org", "demo-1", "--item", "fire-duty", "--period", period,
+        *[a for w in witnesses for a in ("--witness", w)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_whole_contract_end_to_end(cli, db, tmp_path):
+    period = next_month(dt.date.today())
+    draw_id = run_draw(cli, period, "12345678901234567890", "李四：企业代表：  骰子 6 6 1  ")
+    draw = db.session.execute(select(Draw).where(Draw.public_id == draw_id)).scalar_one()
+    assert draw.status == DrawStatus.DRAWN and draw.org.code == "demo-1" and draw.period == period
+    assert draw.result, "the demo brigade's month has tasks"
+    plan = db.session.get(Plan, draw.plan_id)
+    assert plan.item.code == "fire-duty" and plan.year == int(period[:4])
+
+    # Before publication the bundle hides the secret and the verifier says so (exit 1).
+    exported = cli("export", draw_id)
+    assert exported.exit_code == 0, exported.output
+    bundle = json.loads(exported.stdout)
+    assert bundle["server_secret"] is None and bundle["draw"]["status"] == "drawn"
+    assert bundle["witness"] == ["12345678901234567890", "骰子 6 6 1"]  # NFC-normalised, stripped, in order
+    who = [(w.name, w.role) for w in draw.witnesses]
+    assert who == [("见证人1", "命令行见证"), ("李四", "企业代表")]  # NAME:ROLE:VALUE records who the witness is
+    early = standalone_verify(tmp_path, exported.stdout)
+    assert early.returncode == 1 and early.stdout.startswith("FAIL") and "not published" in early.stdout
+
+    # 递补抽取 through the CLI, then publish: the published bundle verifies with the file alone.
+    unit_id = bundle["result"][0]["unit_id"]
+    out_inspector = bundle["result"][0]["assignments"][1]["inspector_id"]
+    replaced = cli("replace", draw_id, "--unit", unit_id, "--slot", "1", "--reason", "病假，无法参加检查")
+    assert replaced.exit_code == 0, replaced.output
+    published = cli("publish", draw_id)
+    assert published.exit_code == 0, published.output
+
+    final = cli("export", draw_id)
+    assert final.exit_code == 0
+    bundle = json.loads(final.stdout)
+    assert bundle["draw"]["status"] == "published"
+    assert bundle["server_secret"] == db.session.execute(select(Draw.server_secret).where(Draw.id == draw.id)).scalar()
+    [rep] = bundle["replacements"]
+    assert (rep["unit_id"], rep["slot"], rep["round"], rep["out"]) == (unit_id, 1, 1, out_inspector)
+    assert rep["in"] != out_inspector and rep["reason"] == "病假，无法参加检查"
+    passed = standalone_verify(tmp_path, final.stdout)
+    assert (passed.returncode, passed.stdout) == (0, "PASS\n"), passed.stdout + passed.stderr
+
+    # The module form inside the repository agrees.
+    (tmp_path / "published.json").write_text(final.stdout, encoding="utf-8")
+    module = subprocess.run(
+        [sys.executable, "-m", "webapp.draw.verify", str(tmp_path / "published.json")],
+        cwd=VERIFY.parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (module.returncode, module.stdout) == (0, "PASS\n"), module.stdout + module.stderr
+
+    # A tampered bundle fails with the first difference (exit 1): a swapped inspector in the result.
+    tampered = json.loads(final.stdout)
+    first = tampered["result"][0]["assignments"]
+    first[0]["inspector_id"], first[1]["inspector_id"] = first[1]["inspector_id"], first[0]["inspector_id"]
+    bad = standalone_verify(tmp_path, json.dumps(tampered, ensure_ascii=False), "tampered.json")
+    assert bad.returncode == 1 and bad.stdout.startswith("FAIL: result task 1"), bad.stdout
+    # … and so does a changed witness value (the seed no longer matches).
+    tampered = json.loads(final.stdout)
+    tampered["witness"][0] = "12345678901234567891"
+    bad = standalone_verify(tmp_path, json.dumps(tampered, ensure_ascii=False), "witness.json")
+    assert bad.returncode == 1 and "seed does not match" in bad.stdout
+
+    # Abandon a draw of another period: it needs a reason, and is then public with its secret.
+    other_id = run_draw(cli, next_month(dt.date.today(), 2), "9876543210")
+    refused = cli("abandon", other_id, "--reason", "   ")
+    assert refused.exit_code == 1 and "放弃抽取必须填写原因" in refused.stderr
+    abandoned = cli("abandon", other_id, "--reason", "见证人数值录入有误，经集体研究放弃")
+    assert abandoned.exit_code == 0, abandoned.output
+    other = json.loads(cli("export", other_id).stdout)
+    assert other["draw"]["status"] == "abandoned"
+    assert other["draw"]["abandoned_reason"] == "见证人数值录入有误，经集体研究放弃"
+    assert other["server_secret"] is not None
+    assert standalone_verify(tmp_path, json.dumps(other, ensure_ascii=False), "abandoned.json").stdout == "PASS\n"
+
+    # Every step is in the audit log, as the system actor.
+    actions = [
+        a
+        for (a,) in db.session.execute(
+            select(AuditEvent.action).where(AuditEvent.actor_name == "system").order_by(AuditEvent.id)
+        )
+    ]
+    for needed in (
+        "plan.created",
+        "draw.committed",
+        "draw.witness_added",
+        "draw.drawn",
+        "draw.replaced",
+        "draw.published",
+        "draw.abandoned",
+    ):
+        assert needed in actions
+    assert actions.count("draw.witness_added") == 3
+
+
+def test_run_reuses_the_plan_and_refuses_a_second_draw_of_the_period(cli, db):
+    period = next_month(dt.date.today())
+    first = run_draw(cli, period, "111")
+    again = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", period, "--witness", "222")
+    assert again.exit_code == 1
+    assert "本期已有抽取记录" in again.stderr and first in again.stderr
+    assert db.session.execute(select(Draw.id)).all().__len__() == 1
+    assert db.session.execute(select(Plan.id)).all().__len__() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "nowhere", "--item", "fire-duty"], "找不到机构代码"),
+        (["--org", "demo-1", "--item", "nothing"], "找不到抽查事项代码"),
+    ],
+)
+def test_run_rejects_unknown_codes(cli, args, message):
+    result = cli("run", *args, "--period", next_month(dt.date.today()), "--witness", "1")
+    assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
+
+
+def test_run_rejects_a_bad_or_past_period(cli):
+    bad = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", "2026/12", "--witness", "1")
+    assert bad.exit_code == 1 and "YYYY-MM" in bad.stderr
+    past = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", "2020-01", "--witness", "1")
+    assert past.exit_code != 0
+    assert "不在本计划的时间范围内" in past.stderr or "已过去" in past.stderr
+
+
+def test_run_needs_a_witness(cli):
+    result = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", next_month(dt.date.today()))
+    assert result.exit_code != 0 and "--witness" in result.output
+
+
+def test_replace_needs_a_reason_and_a_drawn_unit(cli, db):
+    draw_id = run_draw(cli, next_month(dt.date.today()), "42")
+    bundle = json.loads(cli("export", draw_id).stdout)
+    unit_id = bundle["result"][0]["unit_id"]
+    no_reason = cli("replace", draw_id, "--unit", unit_id, "--slot", "0", "--reason", "")
+    assert no_reason.exit_code == 1 and "递补抽取必须填写原因" in no_reason.stderr
+    wrong_unit = cli("replace", draw_id, "--unit", "U-not-drawn", "--slot", "0", "--reason", "出差")
+    assert wrong_unit.exit_code == 1 and "没有该单位的任务" in wrong_unit.stderr
+    assert db.session.execute(select(TaskAssignment.id).where(TaskAssignment.active.is_(False))).first() is None
+
+
+def test_unknown_draw_and_demo_codes(cli, db):
+    for args in (["publish", "D-none"], ["export", "D-none"], ["abandon", "D-none", "--reason", "x"]):
+        result = cli(*args)
+        assert result.exit_code == 1 and "找不到抽取记录" in result.stderr
+    codes = {o.code for o in db.session.execute(select(Organisation)).scalars()}
+    assert "demo-1" in codes
