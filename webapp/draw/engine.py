@@ -1,18 +1,13 @@
 """SuiJian draw engine and standalone verifier, spec ``suijian-draw/1``.
 
-This single file is shipped twice, byte for byte:
-
-* ``webapp/draw/engine.py`` -- imported by the web application to run draws;
-* ``webapp/draw/verify.py`` -- the standalone verifier anyone can download from the public site.
-
-``tests/draw/test_engine.py`` asserts that the two files are identical, so the code that drew a plan is
-exactly the code that verifies it.  Edit ``engine.py`` only, then copy it over ``verify.py``
-(``cp webapp/draw/engine.py webapp/draw/verify.py``).
+This one file is both the engine the web application imports to run draws and the standalone verifier
+anyone downloads from the public site as ``verify.py``: the code that drew a plan is exactly the code that
+verifies it. It must therefore stay importable alone, with the standard library only (a test checks).
 
 Verify a published bundle with nothing but Python 3 (3.8 or later) and this file::
 
     python verify.py bundle.json              # the file alone, in any directory
-    python -m webapp.draw.verify bundle.json  # inside the SuiJian repository
+    python -m webapp.draw.verify bundle.json  # inside the SuiJian repository (runs this file's main)
 
 Either prints ``PASS`` (exit status 0) or ``FAIL: <first difference>`` (exit status 1); an unreadable
 or invalid file prints an error (exit status 2).

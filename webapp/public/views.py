@@ -29,7 +29,7 @@ from webapp.web import render
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 MAX_AGE = 300  # seconds: a newly published draw shows up within five minutes
-VERIFY_PY = Path(__file__).resolve().parent.parent / "draw" / "verify.py"
+VERIFY_PY = Path(__file__).resolve().parent.parent / "draw" / "engine.py"  # stdlib only: it is the verifier
 _HERE = Path(__file__).resolve().parent
 _TEMPLATES = _HERE.parent.parent / "templates" / "public"
 
@@ -161,7 +161,7 @@ def bundle(public_id: str):
 @bp.get("/verify.py")
 @public
 def verifier():
-    """The standalone verifier, byte for byte the file ``webapp/draw/verify.py``."""
+    """The standalone verifier: byte for byte the draw engine ``webapp/draw/engine.py``, saved as verify.py."""
     data = VERIFY_PY.read_bytes()
     mtime = dt.datetime.fromtimestamp(VERIFY_PY.stat().st_mtime, dt.UTC)
 
