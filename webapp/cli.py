@@ -32,7 +32,5 @@ def register_cli(app: Flask) -> None:
         from webapp.extensions import db
 
         n = db.session.execute(select(func.count(audit.AuditEvent.id))).scalar()
-        head = db.session.execute(
-            select(audit.AuditEvent.hash).order_by(audit.AuditEvent.id.desc()).limit(1)
-        ).scalar()
+        head = db.session.execute(select(audit.AuditEvent.hash).order_by(audit.AuditEvent.id.desc()).limit(1)).scalar()
         click.echo(f"OK: audit chain intact ({n} events, head {head or audit.GENESIS})")
