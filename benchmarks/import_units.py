@@ -1,9 +1,15 @@
-"""Bulk import at scale: 50 000 units from an .xlsx, on SQLite and (if reachable) PostgreSQL.
+"""Bulk import at scale: 50 000 units from .xlsx and .csv, on SQLite and (if reachable) PostgreSQL.
 
-Prints rows/s for: a first import (50 000 new units), a re-import of the same file (every row matched,
-nothing changed), a re-import where every unit changed one field (50 000 updates), and the export.
+For each database and each format (on a freshly migrated, empty schema) it times, through
+``webapp.registry.importer.import_file`` (the same validate-everything-then-write job the upload runs):
+a first import (50 000 new units), a re-import of the same file (every row matched by USCC, nothing
+changed), a re-import where every unit changed one field (50 000 updates), and (once per database)
+the .xlsx export. Formats: ``xlsx`` as openpyxl's write-only mode saves it (no ``<dimension>``
+element, so openpyxl scans the whole sheet to size it), ``xlsx-dim`` with the ``<dimension>`` that
+Excel writes, and ``csv`` (UTF-8 with BOM, as Excel's "CSV UTF-8").
 
-    .venv/bin/python benchmarks/import_units.py [--rows 50000] [--pg postgresql+psycopg://…/suijian_bench]
+    .venv/bin/python benchmarks/import_units.py [--rows 50000] [--formats xlsx,xlsx-dim,csv] [--no-pg]
+                                                [--pg postgresql+psycopg://…/suijian_bench]
 
 The PostgreSQL database named by --pg (default: suijian_bench on 127.0.0.1, created if missing) is wiped:
 never point it at a database that holds anything you want to keep.
@@ -12,6 +18,7 @@ never point it at a database that holds anything you want to keep.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
 import sys
@@ -78,6 +85,29 @@ def write_xlsx(path: str, rows: list[list]) -> None:
     wb.save(path)
 
 
+def write_xlsx_dimension(path: str, rows: list[list]) -> None:
+    """An .xlsx with a <dimension> element, as Excel and most exporters save it (write-only openpyxl omits it)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "units"
+    ws.append([c.header for c in UNIT_COLUMNS])
+    for r in rows:
+        ws.append(r)
+    wb.save(path)
+
+
+def write_csv(path: str, rows: list[list]) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: what Excel writes as "CSV UTF-8"
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow([c.header for c in UNIT_COLUMNS])
+        writer.writerows(rows)
+
+
+WRITERS = {"xlsx": write_xlsx, "xlsx-dim": write_xlsx_dimension, "csv": write_csv}
+SUFFIX = {"xlsx": ".xlsx", "xlsx-dim": ".xlsx", "csv": ".csv"}
+RESULTS: list[tuple] = []
+
+
 def ensure_pg_database(url: str) -> bool:
     base, _, name = url.rpartition("/")
     try:
@@ -93,7 +123,7 @@ def ensure_pg_database(url: str) -> bool:
         return False
 
 
-def run(url: str, label: str, rows: list[list], workdir: str) -> None:
+def run(url: str, label: str, rows: list[list], workdir: str, fmt: str, export: bool = True) -> None:
     from flask_babel import force_locale
     from flask_migrate import upgrade
 
@@ -110,18 +140,18 @@ def run(url: str, label: str, rows: list[list], workdir: str) -> None:
         org = Organisation(code="bench", name="偃师区消防救援大队", kind=OrgKind.DADUI)
         db.session.add(org)
         db.session.flush()
-        user = User(username="bench", display_name="基准", role=Role.SUPERVISOR, org_id=org.id, password_hash="x")
+        user = User(username="bench", display_name="基准", role=Role.SUPERVISOR, org_id=org.id, password_hash="x")  # noqa: S106
         db.session.add(user)
         db.session.commit()
 
-        first = os.path.join(workdir, "units.xlsx")
-        write_xlsx(first, rows)
+        first = os.path.join(workdir, f"units-{fmt}{SUFFIX[fmt]}")
+        WRITERS[fmt](first, rows)
         changed_rows = [[*r[:6], "孙某某", *r[7:]] for r in rows]  # a new 消防安全责任人 everywhere
-        changed = os.path.join(workdir, "units-changed.xlsx")
-        write_xlsx(changed, changed_rows)
+        changed = os.path.join(workdir, f"units-changed-{fmt}{SUFFIX[fmt]}")
+        WRITERS[fmt](changed, changed_rows)
 
         n = len(rows)
-        print(f"\n{label}: {n} rows")
+        print(f"\n{label}, .{fmt}: {n} rows ({os.path.getsize(first) / 1e6:.1f} MB file)")
         for title, path in (
             ("first import (all new)", first),
             ("re-import, nothing changed", first),
@@ -135,16 +165,19 @@ def run(url: str, label: str, rows: list[list], workdir: str) -> None:
                 f"  {title:32s} {seconds:6.2f} s  {n / seconds:8.0f} rows/s  "
                 f"(created {job.created_count}, updated {job.updated_count})"
             )
+            RESULTS.append((label, fmt, title, n, seconds, job.created_count, job.updated_count))
         total = db.session.execute(select(func.count(Unit.id))).scalar_one()
         assert total == n, total
 
-        with app.test_request_context("/registry/units/export.xlsx?status=all"):
-            t0 = time.perf_counter()
-            out, count = importer.export_units(user, {"status": "all"})
-            seconds = time.perf_counter() - t0
-            size = os.fstat(out.fileno()).st_size
-            out.close()
-        print(f"  {'export':32s} {seconds:6.2f} s  {count / seconds:8.0f} rows/s  ({size / 1e6:.1f} MB)")
+        if export:
+            with app.test_request_context("/registry/units/export.xlsx?status=all"):
+                t0 = time.perf_counter()
+                out, count = importer.export_units(user, {"status": "all"})
+                seconds = time.perf_counter() - t0
+                size = os.fstat(out.fileno()).st_size
+                out.close()
+            print(f"  {'export':32s} {seconds:6.2f} s  {count / seconds:8.0f} rows/s  ({size / 1e6:.1f} MB)")
+            RESULTS.append((label, fmt, "export to .xlsx", count, seconds, "", ""))
         db.session.remove()
         db.engine.dispose()
 
@@ -155,14 +188,24 @@ def main() -> None:
     parser.add_argument(
         "--pg", default=os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/suijian_bench")
     )
+    parser.add_argument("--formats", default="xlsx,xlsx-dim,csv", help="comma-separated: xlsx, xlsx-dim, csv")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     args = parser.parse_args()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     t0 = time.perf_counter()
     rows = make_rows(args.rows)
     print(f"generated {args.rows} rows in {time.perf_counter() - t0:.1f} s")
     with tempfile.TemporaryDirectory() as workdir:
-        run("sqlite:///" + os.path.join(workdir, "bench.db"), "SQLite", rows, workdir)
-        if args.pg and ensure_pg_database(args.pg):
-            run(args.pg, "PostgreSQL", rows, workdir)
+        for fmt in formats:
+            db_file = os.path.join(workdir, f"bench-{fmt}.db")
+            run("sqlite:///" + db_file, "SQLite", rows, workdir, fmt, export=fmt == formats[0])
+        if not args.no_pg and args.pg and ensure_pg_database(args.pg):
+            for fmt in formats:
+                run(args.pg, "PostgreSQL", rows, workdir, fmt, export=fmt == formats[0])
+    print("\n| database | file | step | rows | seconds | rows/s | created | updated |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for label, fmt, title, n, seconds, created, updated in RESULTS:
+        print(f"| {label} | .{fmt} | {title} | {n} | {seconds:.2f} | {n / seconds:.0f} | {created} | {updated} |")
 
 
 if __name__ == "__main__":
