@@ -52,9 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    lang = session.get("lang")
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -106,11 +106,15 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.catalog.views import bp as catalog_bp
     from webapp.core_views import bp as core_bp
     from webapp.draw.views import bp as draw_bp
+    from webapp.inspections.views import bp as inspections_bp
     from webapp.public.views import bp as public_bp
     from webapp.registry.views import bp as registry_bp
 
-    for bp in (core_bp, auth_bp, registry_bp, catalog_bp, draw_bp, public_bp):
+    for bp in (core_bp, auth_bp, registry_bp, catalog_bp, draw_bp, public_bp, inspections_bp):
         app.register_blueprint(bp)
+    from webapp.notices.views import bp as notices_bp
+
+    app.register_blueprint(notices_bp)
 
 
 def _asset_url(app: Flask):

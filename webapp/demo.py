@@ -587,6 +587,7 @@ class DemoSummary:
     conflicts: int = 0
     leave_periods: int = 0
     frozen_inspectors: int = 0
+    published_draw: str | None = None  # public id of this month's demo draw, when the pool allowed one
     accounts: list[Account] = field(default_factory=list)
 
     def as_audit_data(self) -> dict:
@@ -892,4 +893,30 @@ def load_demo(
         org_id=orgs["demo-zhidui"].id,
     )
     db.session.commit()
+    supervisor = next(u for u in users if u.username == "supervisor")
+    summary.published_draw = _demo_draw(supervisor, orgs["demo-1"], today)
     return summary
+
+
+DEMO_WITNESSES = (("李建华", "人大代表", "20261123-7319"), ("陈晓燕", "律师", "东风路小学 4421"))
+
+
+def _demo_draw(supervisor: User, org: Organisation, today: dt.date) -> str | None:
+    """This month's witnessed, published draw of 对单位履行消防安全职责情况的日常监督抽查, done through the same
+    services as the ceremony page, so that the demo shows tasks and a public draw anyone can verify."""
+    from webapp.catalog.models import Item
+    from webapp.draw import services
+
+    item = db.session.execute(select(Item).where(Item.code == "fire-duty")).scalar_one()
+    try:
+        plan = services.create_plan(supervisor, org=org, item=item, year=today.year)
+        draw = services.commit(supervisor, plan, f"{today.year:04d}-{today.month:02d}", today)
+        for name, role, value in DEMO_WITNESSES:
+            services.add_witness(supervisor, draw, name, role, value)
+        services.perform(supervisor, draw)
+        services.publish(supervisor, draw)
+    except services.DrawError:  # a tiny demo (a few units) may leave nothing to draw this month
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return draw.public_id

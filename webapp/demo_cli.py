@@ -116,6 +116,11 @@ def demo_command(units: int, inspectors: int, seed: int, if_empty: bool) -> None
         f"({summary.zombie_units} zombie, {summary.closed_units} closed, {summary.incomplete_units} with missing data) "
         f"in {time.perf_counter() - started:.1f} s."
     )
+    if summary.published_draw:
+        click.echo(
+            f"This month's draw for demo-1 is witnessed and published: /public/draws/{summary.published_draw} "
+            "(verify it with the bundle and verify.py offered there)."
+        )
     click.echo("")
     click.echo("Demo accounts (demo only — change or disable them before real use):")
     click.echo(accounts_text(summary))
