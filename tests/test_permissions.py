@@ -98,10 +98,37 @@ EXPECTED: dict[str, str] = {
     "draw.bundle": LOGIN,
     "draw.task": LOGIN,
     # 一公开: the public site
+    **{f"public.{name}": PUBLIC for name in ("index", "draws", "draw", "bundle", "verifier", "verify")},
+    "notices.verify": PUBLIC,
+    "notices.notice": LOGIN,
+    "notices.notice_pdf": LOGIN,
+    "notices.issue": INSPECTOR,
+    "notices.outcome": INSPECTOR,
+    "notices.numbering": SUPERVISOR,
+    "notices.orders": SUPERVISOR,
+    # on site (issue 4): the assigned inspectors only; photos also for supervisors of the task's organisation
     **{
-        f"public.{name}": PUBLIC
-        for name in ("index", "draws", "draw", "bundle", "verifier", "verify")
+        f"inspections.{name}": INSPECTOR
+        for name in (
+            "task",
+            "start",
+            "partner",
+            "notice",
+            "notice_pdf",
+            "record",
+            "answer",
+            "finding_add",
+            "finding_delete",
+            "result",
+            "submit",
+            "supplement",
+            "photo_upload",
+            "sign",
+        )
     },
+    "inspections.photo": LOGIN,
+    "inspections.photo_thumb": LOGIN,
+    "inspections.signature_png": LOGIN,
 }
 
 ROLES_ALLOWED = {

@@ -5,6 +5,8 @@ from webapp.auth.models import User  # noqa: F401
 from webapp.calendar import CalendarOverride  # noqa: F401
 from webapp.catalog.models import ChecklistPoint, Item, ItemVersion  # noqa: F401
 from webapp.draw.models import Draw, DrawWitness, Plan, Replacement, Task, TaskAssignment  # noqa: F401
+from webapp.inspections.models import ChecklistAnswer, Finding, Inspection, Photo, Signature  # noqa: F401
+from webapp.notices.models import FollowUp, OrderCounter, OrgNoticeSettings, RectificationOrder  # noqa: F401
 from webapp.registry.models import (  # noqa: F401
     ImportJob,
     Inspector,

@@ -1,0 +1,1 @@
+"""Inspections (issue 4): on-site inspection records."""

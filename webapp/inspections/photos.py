@@ -1,0 +1,115 @@
+"""Photos of findings: processed by webapp/onsite/photos.py, stored by content hash, served only to those
+who may see the task. URLs carry an unguessable token (the photo's ``public_id``), never the hash."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp import audit
+from webapp.auth.permissions import can_manage_org
+from webapp.draw.services import inspector_of
+from webapp.extensions import db
+from webapp.inspections.models import Finding, Inspection, Photo
+from webapp.inspections.services import InspectionError, TaskContext, _require_draft
+from webapp.onsite import photos, storage
+
+MAX_PHOTOS_PER_FINDING = 20
+MAX_EXIF_BYTES = 64 * 1024
+
+
+def exif_metadata(exif_bytes: bytes | None) -> tuple[Any, float | None, float | None]:
+    """Capture time and GPS from the original photo's EXIF block, which the browser sends beside the
+    downscaled image (a canvas drops all metadata). Anything unreadable gives (None, None, None)."""
+    from PIL import Image
+
+    if not exif_bytes or len(exif_bytes) > MAX_EXIF_BYTES:
+        return None, None, None
+    try:
+        exif = Image.Exif()
+        exif.load(exif_bytes)
+        lat, lon = photos._gps(exif)  # the pipeline's own readers, so both paths agree
+        return photos._capture_time(exif), lat, lon
+    except Exception:  # untrusted bytes; the metadata is optional
+        return None, None, None
+
+
+def add_photo(
+    user: Any, ctx: TaskContext, finding: Finding, data: bytes, client_uuid: Any = None, exif: bytes | None = None
+) -> Photo:
+    """Check, strip and store one photo for ``finding``. A retried upload (same client UUID) is one photo."""
+    insp = ctx.inspection
+    _require_draft(insp)
+    cu = None
+    if client_uuid:
+        try:
+            cu = str(uuid.UUID(str(client_uuid)))
+        except ValueError:
+            cu = None
+    if cu:
+        existing = db.session.execute(select(Photo).where(Photo.client_uuid == cu)).scalar_one_or_none()
+        if existing is not None:
+            if existing.finding_id != finding.id:
+                raise InspectionError(_("该照片编号已被使用。"))
+            return existing
+    if not data:
+        raise InspectionError({"photo": _("请选择或拍摄一张照片。")})
+    if len(finding.photos) >= MAX_PHOTOS_PER_FINDING:
+        raise InspectionError({"photo": _("每个问题最多%(n)s张照片。", n=MAX_PHOTOS_PER_FINDING)})
+    try:
+        processed = photos.process(data)
+    except photos.PhotoError as exc:
+        raise InspectionError({"photo": str(exc)}) from None
+    captured_at, gps_lat, gps_lon = processed.captured_at, processed.gps_lat, processed.gps_lon
+    if captured_at is None and gps_lat is None:
+        captured_at, gps_lat, gps_lon = exif_metadata(exif)
+    stored_sha = storage.put(processed.image)
+    thumb_sha = storage.put(processed.thumbnail)
+    photo = Photo(
+        client_uuid=cu,
+        inspection_id=insp.id,
+        finding_id=finding.id,
+        sha256=stored_sha,
+        original_sha256=hashlib.sha256(data).hexdigest(),
+        thumb_sha256=thumb_sha,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        size_bytes=len(processed.image),
+        captured_at=captured_at,
+        gps_lat=gps_lat,
+        gps_lon=gps_lon,
+        uploaded_by_id=user.id,
+    )
+    db.session.add(photo)
+    finding.photos.append(photo)
+    insp.photos.append(photo)
+    db.session.flush()
+    audit.record(user, "inspection.photo_add", insp, {"finding": finding.id, "sha256": stored_sha})
+    return photo
+
+
+def photo_for(user: Any, token: str) -> Photo | None:
+    """The photo if ``user`` may see it: an inspector assigned to its task, or a supervisor of its organisation."""
+    photo = db.session.execute(select(Photo).where(Photo.public_id == token)).scalar_one_or_none()
+    if photo is None:
+        return None
+    insp: Inspection = photo.inspection
+    me = inspector_of(user)
+    if me is not None and any(a.inspector_id == me.id for a in insp.task.active_assignments):
+        return photo
+    if user.role.value in ("supervisor", "admin") and can_manage_org(user, insp.org_id):
+        return photo
+    return None
+
+
+def photo_bytes(photo: Photo, thumb: bool = False) -> bytes | None:
+    sha = photo.thumb_sha256 if thumb and photo.thumb_sha256 else photo.sha256
+    try:
+        return storage.get(sha)
+    except (FileNotFoundError, KeyError, ValueError):
+        return None

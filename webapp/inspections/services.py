@@ -1,0 +1,693 @@
+"""On-site inspection logic: who may work on a task, check-in, checklist drafts, findings, result, submit.
+
+Plain functions over the session; no ``request``. Callers commit. Every state change writes an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp import audit
+from webapp.catalog.models import ChecklistPoint
+from webapp.db import utcnow
+from webapp.draw.models import Task, TaskAssignment, TaskStatus
+from webapp.draw.services import inspector_of
+from webapp.extensions import db
+from webapp.inspections.models import (
+    TRANSITIONS,
+    Answer,
+    ChecklistAnswer,
+    CheckResult,
+    Finding,
+    Inspection,
+    InspectionStatus,
+    PartnerPresence,
+    Photo,
+    PublishedCategory,
+)
+from webapp.registry.models import Inspector
+
+MAX_NOTE = 1000
+MAX_FINDING = 2000
+MAX_BASIS = 500
+MAX_REMARKS = 2000
+LOCATION_REFUSED = "定位被拒绝或不可用"
+
+
+class InspectionError(ValueError):
+    """A rule was broken; ``errors`` maps field names to Chinese messages."""
+
+    def __init__(self, errors: dict[str, str] | str) -> None:
+        self.errors = errors if isinstance(errors, dict) else {"_": errors}
+        super().__init__("; ".join(self.errors.values()))
+
+
+class Immutable(InspectionError):
+    """The record was submitted: it can no longer be changed (HTTP 409)."""
+
+
+class Conflict(InspectionError):
+    """Same client UUID, different content (HTTP 409)."""
+
+
+# ------------------------------------------------------------------------------------------- access
+
+
+@dataclass
+class TaskContext:
+    task: Task
+    me: Inspector
+    assignment: TaskAssignment
+    inspection: Inspection | None = None
+    partners: list[TaskAssignment] = field(default_factory=list)
+
+    @property
+    def is_lead(self) -> bool:
+        return self.assignment.role == "lead"
+
+
+def task_context(user: Any, task_public_id: str) -> TaskContext | None:
+    """The task if ``user`` is an inspector actively assigned to it; otherwise None (the view answers 404)."""
+    me = inspector_of(user)
+    if me is None:
+        return None
+    task = db.session.execute(select(Task).where(Task.public_id == task_public_id)).scalar_one_or_none()
+    if task is None or task.status == TaskStatus.CANCELLED:
+        return None
+    mine = [a for a in task.active_assignments if a.inspector_id == me.id]
+    if not mine:
+        return None
+    ctx = TaskContext(task=task, me=me, assignment=mine[0])
+    ctx.partners = [a for a in task.active_assignments if a.inspector_id != me.id]
+    ctx.inspection = current_inspection(task)
+    return ctx
+
+
+def current_inspection(task: Task) -> Inspection | None:
+    """The newest record of the task: the open draft if there is one, else the latest submitted one."""
+    rows = list(
+        db.session.execute(select(Inspection).where(Inspection.task_id == task.id).order_by(Inspection.id.desc()))
+        .scalars()
+        .all()
+    )
+    drafts = [r for r in rows if r.status == InspectionStatus.DRAFT]
+    return drafts[0] if drafts else (rows[0] if rows else None)
+
+
+def versions(task: Task) -> list[Inspection]:
+    return list(
+        db.session.execute(select(Inspection).where(Inspection.task_id == task.id).order_by(Inspection.id))
+        .scalars()
+        .all()
+    )
+
+
+def _require_draft(insp: Inspection) -> None:
+    if insp.status != InspectionStatus.DRAFT:
+        raise Immutable(_("检查记录已提交，不能再修改；如需更正请新增补充记录。"))
+
+
+def _transition(insp: Inspection, new: InspectionStatus) -> None:
+    if new not in TRANSITIONS[insp.status]:
+        raise Immutable(_("检查记录已提交，不能再修改；如需更正请新增补充记录。"))
+    insp.status = new
+
+
+# ------------------------------------------------------------------------------------------- check-in
+
+
+def _coord(raw: Any, limit: float) -> float | None:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value) or abs(value) > limit:
+        return None
+    return value
+
+
+def _valid_uuid(raw: Any) -> str:
+    try:
+        return str(uuid.UUID(str(raw)))
+    except (ValueError, TypeError, AttributeError):
+        raise InspectionError({"client_uuid": _("记录编号无效，请刷新页面后重试。")}) from None
+
+
+def start(
+    user: Any,
+    ctx: TaskContext,
+    client_uuid: Any,
+    lat: Any = None,
+    lon: Any = None,
+    accuracy: Any = None,
+    location_error: str | None = None,
+) -> Inspection:
+    """开始检查: check in with time and position (or the reason there is none). Idempotent by UUID."""
+    cu = _valid_uuid(client_uuid)
+    existing = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
+    if existing is not None:
+        if existing.task_id != ctx.task.id:
+            raise Conflict(_("该记录编号已被使用。"))
+        return existing
+    # Lock the task row (PostgreSQL; SQLite serialises writers) and look again: when the partner tapped
+    # 开始检查 at the same moment, their draft is joined instead of opening a second one.
+    db.session.execute(select(Task.id).where(Task.id == ctx.task.id).with_for_update())
+    ctx.inspection = current_inspection(ctx.task)
+    if ctx.inspection is not None and ctx.inspection.status == InspectionStatus.DRAFT:
+        return ctx.inspection  # someone already started: join their draft
+    if ctx.inspection is not None:
+        raise Immutable(_("本任务的检查记录已提交。"))
+    lat_v, lon_v = _coord(lat, 90), _coord(lon, 180)
+    now = utcnow()
+    insp = Inspection(
+        client_uuid=cu,
+        task_id=ctx.task.id,
+        org_id=ctx.task.org_id,
+        started_at=now,
+        started_by_id=user.id,
+        checkin_at=now,
+    )
+    if lat_v is not None and lon_v is not None:
+        insp.checkin_lat, insp.checkin_lon = lat_v, lon_v
+        acc = _coord(accuracy, 1e6)
+        insp.checkin_accuracy = abs(acc) if acc is not None else None
+    else:
+        note = (location_error or "").strip()[:100]
+        insp.location_note = LOCATION_REFUSED + (f"（{note}）" if note else "")
+    db.session.add(insp)
+    db.session.flush()
+    old_status = ctx.task.status
+    if ctx.task.status == TaskStatus.PLANNED:
+        ctx.task.status = TaskStatus.IN_PROGRESS
+    audit.record(
+        user,
+        "inspection.start",
+        insp,
+        {
+            "task": ctx.task.public_id,
+            "task_status": [old_status.value, ctx.task.status.value],
+            "lat": insp.checkin_lat,
+            "lon": insp.checkin_lon,
+            "accuracy": insp.checkin_accuracy,
+            "location_note": insp.location_note,
+        },
+    )
+    ctx.inspection = insp
+    return insp
+
+
+def record_partner(user: Any, ctx: TaskContext) -> Inspection:
+    """The partner confirms presence on their own phone, or the lead records the partner as present."""
+    insp = ctx.inspection
+    if insp is None:
+        raise InspectionError(_("请先开始检查。"))
+    _require_draft(insp)
+    if ctx.is_lead:
+        partner = next((a for a in ctx.partners), None)
+        if partner is None:
+            raise InspectionError(_("本任务没有同组检查人员。"))
+        if insp.partner_presence == PartnerPresence.CONFIRMED:
+            return insp  # already confirmed by the partner themself
+        insp.partner_inspector_id = partner.inspector_id
+        insp.partner_presence = PartnerPresence.RECORDED_BY_LEAD
+    else:
+        insp.partner_inspector_id = ctx.me.id
+        insp.partner_presence = PartnerPresence.CONFIRMED
+    insp.partner_recorded_at = utcnow()
+    audit.record(
+        user,
+        "inspection.partner",
+        insp,
+        {"partner_inspector": insp.partner_inspector_id, "presence": insp.partner_presence.value},
+    )
+    return insp
+
+
+# ------------------------------------------------------------------------------------------ checklist
+
+
+def points(ctx: TaskContext) -> list[ChecklistPoint]:
+    return list(
+        db.session.execute(
+            select(ChecklistPoint)
+            .where(ChecklistPoint.item_version_id == ctx.task.item_version_id)
+            .order_by(ChecklistPoint.seq, ChecklistPoint.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def can_answer(ctx: TaskContext, point: ChecklistPoint) -> bool:
+    """Joint tasks: each department's inspector fills their own department's points."""
+    depts = {a.dept for a in ctx.task.active_assignments}
+    return len(depts) <= 1 or point.dept == ctx.assignment.dept
+
+
+def answers_by_point(insp: Inspection | None) -> dict[int, ChecklistAnswer]:
+    return {a.point_id: a for a in insp.answers} if insp else {}
+
+
+def save_answer(user: Any, ctx: TaskContext, point_id: Any, answer: Any, note: Any) -> ChecklistAnswer:
+    """Autosave one checklist answer into the draft."""
+    insp = ctx.inspection
+    if insp is None:
+        raise InspectionError(_("请先开始检查。"))
+    _require_draft(insp)
+    try:
+        pid = int(point_id)
+    except (TypeError, ValueError):
+        raise InspectionError({"point": _("检查项不存在。")}) from None
+    point = db.session.get(ChecklistPoint, pid)
+    if point is None or point.item_version_id != ctx.task.item_version_id:
+        raise InspectionError({"point": _("检查项不存在。")})
+    if not can_answer(ctx, point):
+        raise InspectionError({"point": _("联合检查中，此项由其他部门的检查人员填写。")})
+    value: Answer | None = None
+    if answer not in (None, ""):
+        try:
+            value = Answer(answer)
+        except ValueError:
+            raise InspectionError({"answer": _("请选择符合、不符合或不适用。")}) from None
+    note_s = (note or "").strip() if isinstance(note, str) else ""
+    if len(note_s) > MAX_NOTE:
+        raise InspectionError({"note": _("备注不能超过%(n)s个字。", n=MAX_NOTE)})
+    row = answers_by_point(insp).get(pid)
+    old = (row.answer.value if row and row.answer else None, row.note if row else None)
+    if row is None:
+        row = ChecklistAnswer(inspection_id=insp.id, point_id=pid)
+        db.session.add(row)
+        insp.answers.append(row)
+    if old == (value.value if value else None, note_s or None):
+        return row
+    row.answer, row.note = value, note_s or None
+    row.answered_by_id, row.answered_at = user.id, utcnow()
+    db.session.flush()
+    audit.record(
+        user,
+        "inspection.answer",
+        insp,
+        {"point": pid, "answer": [old[0], value.value if value else None], "note": [old[1], row.note]},
+    )
+    return row
+
+
+def add_finding(user: Any, ctx: TaskContext, text: Any, legal_basis: Any, point_id: Any = None) -> Finding:
+    insp = ctx.inspection
+    if insp is None:
+        raise InspectionError(_("请先开始检查。"))
+    _require_draft(insp)
+    text_s = (text or "").strip() if isinstance(text, str) else ""
+    basis_s = (legal_basis or "").strip() if isinstance(legal_basis, str) else ""
+    errors = {}
+    if not text_s:
+        errors["text"] = _("请描述发现的问题。")
+    elif len(text_s) > MAX_FINDING:
+        errors["text"] = _("问题描述不能超过%(n)s个字。", n=MAX_FINDING)
+    if len(basis_s) > MAX_BASIS:
+        errors["legal_basis"] = _("法律依据不能超过%(n)s个字。", n=MAX_BASIS)
+    pid = None
+    if point_id not in (None, ""):
+        point = db.session.get(ChecklistPoint, int(point_id)) if str(point_id).isdigit() else None
+        if point is None or point.item_version_id != ctx.task.item_version_id:
+            errors["point_id"] = _("检查项不存在。")
+        else:
+            pid = point.id
+            basis_s = basis_s or (point.basis or "")
+    if errors:
+        raise InspectionError(errors)
+    seq = max((f.seq for f in insp.findings), default=0) + 1
+    finding = Finding(
+        inspection_id=insp.id, point_id=pid, seq=seq, text=text_s, legal_basis=basis_s or None, created_by_id=user.id
+    )
+    db.session.add(finding)
+    insp.findings.append(finding)
+    db.session.flush()
+    audit.record(user, "inspection.finding_add", insp, {"finding": finding.id, "text": text_s, "basis": basis_s})
+    return finding
+
+
+def delete_finding(user: Any, ctx: TaskContext, finding: Finding) -> None:
+    """A draft finding typed by mistake may be removed (with its photos' links); never after submit."""
+    insp = ctx.inspection
+    _require_draft(insp)
+    for p in list(finding.photos):
+        p.finding_id = None
+    audit.record(user, "inspection.finding_delete", insp, {"finding": finding.id, "text": finding.text})
+    insp.findings.remove(finding)
+    db.session.delete(finding)
+    db.session.flush()
+
+
+def finding_of(ctx: TaskContext, public_id: str) -> Finding | None:
+    """A finding only through its own task's record (nested ids are resolved against the parent)."""
+    if ctx.inspection is None:
+        return None
+    return next((f for f in ctx.inspection.findings if f.public_id == public_id), None)
+
+
+# --------------------------------------------------------------------------------------------- result
+
+NEEDS_PROBLEMS = {CheckResult.IMMEDIATE, CheckResult.DEADLINE}
+ALLOWED_CATEGORIES: dict[CheckResult, set[PublishedCategory]] = {
+    CheckResult.NO_PROBLEM: {
+        PublishedCategory.NO_PROBLEM,
+        PublishedCategory.NO_ACTIVITY,
+        PublishedCategory.UNREACHABLE,
+        PublishedCategory.NON_COOPERATION,
+    },
+    CheckResult.IMMEDIATE: {
+        PublishedCategory.ORDERED_RECTIFY,
+        PublishedCategory.NOT_DISCLOSED,
+        PublishedCategory.FALSE_DISCLOSURE,
+        PublishedCategory.NON_COOPERATION,
+        PublishedCategory.PENDING_FOLLOWUP,
+    },
+    CheckResult.DEADLINE: {
+        PublishedCategory.ORDERED_RECTIFY,
+        PublishedCategory.NOT_DISCLOSED,
+        PublishedCategory.FALSE_DISCLOSURE,
+        PublishedCategory.NON_COOPERATION,
+        PublishedCategory.PENDING_FOLLOWUP,
+    },
+}
+
+
+def _parse_result(
+    result: Any, category: Any, required: bool = True
+) -> tuple[CheckResult | None, PublishedCategory | None, dict]:
+    errors: dict[str, str] = {}
+    r = c = None
+    if result in (None, ""):
+        if required:
+            errors["result"] = _("请选择检查结果。")
+    else:
+        try:
+            r = CheckResult(result)
+        except ValueError:
+            errors["result"] = _("请选择检查结果。")
+    if category in (None, ""):
+        if required:
+            errors["category"] = _("请选择公示的检查结果类别。")
+    else:
+        try:
+            c = PublishedCategory(category)
+        except ValueError:
+            errors["category"] = _("请选择公示的检查结果类别。")
+    return r, c, errors
+
+
+def check_consistency(insp: Inspection, result: CheckResult | None, category: PublishedCategory | None) -> dict:
+    """Chinese errors keyed by field when result, category, answers and findings disagree."""
+    errors: dict[str, str] = {}
+    fails = any(a.answer == Answer.FAILS for a in insp.answers)
+    if result is not None:
+        if result in NEEDS_PROBLEMS and not insp.findings:
+            errors["result"] = _("责令改正时至少要记录一个发现的问题。")
+        if result == CheckResult.NO_PROBLEM and (insp.findings or fails):
+            errors["result"] = _("已记录问题或不符合项，检查结果不能是“未发现问题”。")
+        if category is not None and category not in ALLOWED_CATEGORIES[result]:
+            errors["category"] = _(
+                "公示类别与检查结果不一致：“%(r)s”不能公示为“%(c)s”。",
+                r=RESULT_LABELS[result](),
+                c=CATEGORY_LABELS[category](),
+            )
+    return errors
+
+
+def set_result(
+    user: Any, ctx: TaskContext, result: Any, category: Any, remarks: Any, required: bool = False
+) -> Inspection:
+    """Save the result into the draft (either part may still be empty); ``required`` at submit."""
+    insp = ctx.inspection
+    if insp is None:
+        raise InspectionError(_("请先开始检查。"))
+    _require_draft(insp)
+    r, c, errors = _parse_result(result, category, required)
+    remarks_s = (remarks or "").strip() if isinstance(remarks, str) else ""
+    if len(remarks_s) > MAX_REMARKS:
+        errors["remarks"] = _("备注不能超过%(n)s个字。", n=MAX_REMARKS)
+    errors.update({k: v for k, v in check_consistency(insp, r, c).items() if k not in errors})
+    if errors:
+        raise InspectionError(errors)
+    old = {"result": insp.result, "category": insp.category, "remarks": insp.remarks}
+    insp.result, insp.category, insp.remarks = r, c, remarks_s or None
+    changes = {
+        k: [getattr(v, "value", v), getattr(getattr(insp, k), "value", getattr(insp, k))]
+        for k, v in old.items()
+        if v != getattr(insp, k)
+    }
+    if changes:
+        audit.record(user, "inspection.result", insp, changes)
+    return insp
+
+
+# --------------------------------------------------------------------------------------------- submit
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value else None
+
+
+def content_of(insp: Inspection) -> dict:
+    """The canonical content of a record: what is hashed, signed and shown. Photos and signatures by SHA-256."""
+    return {
+        "record": insp.client_uuid,
+        "task": insp.task.public_id,
+        "supersedes": insp.supersedes.client_uuid if insp.supersedes else None,
+        "supersede_reason": insp.supersede_reason,
+        "checkin": {
+            "at": _iso(insp.checkin_at),
+            "lat": insp.checkin_lat,
+            "lon": insp.checkin_lon,
+            "accuracy": insp.checkin_accuracy,
+            "location_note": insp.location_note,
+        },
+        "partner": {
+            "inspector": insp.partner_inspector.public_id if insp.partner_inspector else None,
+            "presence": insp.partner_presence.value if insp.partner_presence else None,
+        },
+        "answers": sorted(
+            (
+                {
+                    "point": a.point_id,
+                    "answer": a.answer.value if a.answer else None,
+                    "note": a.note,
+                    "by": a.answered_by_id,
+                }
+                for a in insp.answers
+            ),
+            key=lambda d: d["point"],
+        ),
+        "findings": [
+            {
+                "seq": f.seq,
+                "point": f.point_id,
+                "text": f.text,
+                "legal_basis": f.legal_basis,
+                "photos": sorted(p.sha256 for p in f.photos),
+            }
+            for f in sorted(insp.findings, key=lambda f: f.seq)
+        ],
+        "photos": sorted(p.sha256 for p in insp.photos),
+        "signatures": [
+            {
+                "role": s.role.value,
+                "signer": s.signer_name,
+                "png_sha256": s.png_sha256,
+                "binding_hash": s.binding_hash,
+                "refused": s.refused,
+                "refused_reason": s.refused_reason,
+            }
+            for s in insp.signatures
+        ],
+        "result": insp.result.value if insp.result else None,
+        "category": insp.category.value if insp.category else None,
+        "remarks": insp.remarks,
+    }
+
+
+def hash_content(content: dict) -> str:
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def record_hash(insp: Inspection) -> str:
+    """Hash of the record as it is now without its signatures: what a signature is bound to."""
+    content = content_of(insp)
+    del content["signatures"]
+    return hash_content(content)
+
+
+def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category: Any, remarks: Any) -> Inspection:
+    """Submit the record. Same UUID and same content again → the same record; different content → Conflict."""
+    cu = _valid_uuid(client_uuid)
+    insp = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
+    if insp is None or insp.task_id != ctx.task.id:
+        raise InspectionError({"client_uuid": _("检查记录不存在，请刷新页面。")})
+    ctx.inspection = insp
+    remarks_s = ((remarks or "").strip() if isinstance(remarks, str) else "") or None
+    if insp.status == InspectionStatus.SUBMITTED:
+        r, c, _errors = _parse_result(result, category)
+        same = (r, c, remarks_s) == (insp.result, insp.category, insp.remarks)
+        if same and hash_content(content_of(insp)) == insp.content_hash:
+            return insp  # a double tap or a retry after a timeout
+        raise Conflict(_("该检查记录已提交，内容与本次提交不同，未作合并。请刷新页面查看已提交的记录。"))
+    set_result(user, ctx, result, category, remarks, required=True)
+    errors = {}
+    if insp.checkin_at is None:
+        errors["_"] = _("请先签到。")
+    depts = {a.dept for a in ctx.task.active_assignments}
+    if len(ctx.task.active_assignments) >= 2 and insp.partner_presence is None:
+        errors["partner"] = _("请确认同组检查人员在场（同组人员在本人手机上确认，或由主办人员记录在场）。")
+    answered = {a.point_id for a in insp.answers if a.answer is not None}
+    missing = [p for p in points(ctx) if p.id not in answered and (len(depts) <= 1 or p.dept in depts)]
+    if missing:
+        errors["checklist"] = _("还有%(n)s个检查项未填写。", n=len(missing))
+    from webapp.inspections.signing import missing as missing_signatures
+
+    unsigned = missing_signatures(ctx)
+    if unsigned:
+        errors["signatures"] = _(
+            "还需签字（记录修改后须重新签字）：%(names)s", names="、".join(str(s.label) for s in unsigned)
+        )
+    if errors:
+        raise InspectionError(errors)
+    content = content_of(insp)
+    insp.content = content
+    insp.content_hash = hash_content(content)
+    _transition(insp, InspectionStatus.SUBMITTED)
+    insp.submitted_at, insp.submitted_by_id = utcnow(), user.id
+    old_status = ctx.task.status
+    ctx.task.status = TaskStatus.SUBMITTED
+    audit.record(
+        user,
+        "inspection.submit",
+        insp,
+        {
+            "content_hash": insp.content_hash,
+            "status": ["draft", "submitted"],
+            "task_status": [old_status.value, TaskStatus.SUBMITTED.value],
+        },
+    )
+    return insp
+
+
+def supplement(user: Any, ctx: TaskContext, client_uuid: Any, reason: Any) -> Inspection:
+    """A supplementary record (补充记录) correcting a submitted one: a new draft copying it, with a reason."""
+    cu = _valid_uuid(client_uuid)
+    existing = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
+    if existing is not None and existing.task_id == ctx.task.id:
+        return existing
+    old = ctx.inspection
+    if old is None or old.status != InspectionStatus.SUBMITTED:
+        raise InspectionError(_("只有已提交的记录才能补充更正。"))
+    reason_s = (reason or "").strip() if isinstance(reason, str) else ""
+    if len(reason_s) < 2:
+        raise InspectionError({"reason": _("请填写补充更正的原因。")})
+    new = Inspection(
+        client_uuid=cu,
+        task_id=old.task_id,
+        org_id=old.org_id,
+        started_at=utcnow(),
+        started_by_id=user.id,
+        checkin_at=old.checkin_at,
+        checkin_lat=old.checkin_lat,
+        checkin_lon=old.checkin_lon,
+        checkin_accuracy=old.checkin_accuracy,
+        location_note=old.location_note,
+        partner_inspector_id=old.partner_inspector_id,
+        partner_presence=old.partner_presence,
+        partner_recorded_at=old.partner_recorded_at,
+        result=old.result,
+        category=old.category,
+        remarks=old.remarks,
+        supersedes_id=old.id,
+        supersede_reason=reason_s[:1000],
+    )
+    db.session.add(new)
+    db.session.flush()
+    for a in old.answers:
+        db.session.add(
+            ChecklistAnswer(
+                inspection_id=new.id,
+                point_id=a.point_id,
+                answer=a.answer,
+                note=a.note,
+                answered_by_id=a.answered_by_id,
+                answered_at=a.answered_at,
+            )
+        )
+    for f in old.findings:
+        nf = Finding(
+            inspection_id=new.id,
+            point_id=f.point_id,
+            seq=f.seq,
+            text=f.text,
+            legal_basis=f.legal_basis,
+            created_by_id=f.created_by_id,
+        )
+        db.session.add(nf)
+        db.session.flush()
+        for p in f.photos:
+            db.session.add(_copy_photo(p, new.id, nf.id))
+    for p in old.photos:
+        if p.finding_id is None:
+            db.session.add(_copy_photo(p, new.id, None))
+    db.session.flush()
+    db.session.refresh(new)
+    audit.record(user, "inspection.supplement", new, {"supersedes": old.client_uuid}, reason=reason_s)
+    ctx.inspection = new
+    return new
+
+
+def _copy_photo(p: Photo, inspection_id: int, finding_id: int | None) -> Photo:
+    return Photo(
+        inspection_id=inspection_id,
+        finding_id=finding_id,
+        sha256=p.sha256,
+        original_sha256=p.original_sha256,
+        thumb_sha256=p.thumb_sha256,
+        content_type=p.content_type,
+        width=p.width,
+        height=p.height,
+        size_bytes=p.size_bytes,
+        captured_at=p.captured_at,
+        gps_lat=p.gps_lat,
+        gps_lon=p.gps_lon,
+        uploaded_by_id=p.uploaded_by_id,
+        uploaded_at=p.uploaded_at,
+    )
+
+
+# ----------------------------------------------------------------------------------------------- labels
+
+RESULT_LABELS = {
+    CheckResult.NO_PROBLEM: lambda: _("未发现问题"),
+    CheckResult.IMMEDIATE: lambda: _("责令立即改正"),
+    CheckResult.DEADLINE: lambda: _("责令限期改正"),
+}
+CATEGORY_LABELS = {
+    PublishedCategory.NO_PROBLEM: lambda: _("未发现问题"),
+    PublishedCategory.NOT_DISCLOSED: lambda: _("未按规定公示应当公示的信息"),
+    PublishedCategory.FALSE_DISCLOSURE: lambda: _("公示信息隐瞒真实情况弄虚作假"),
+    PublishedCategory.UNREACHABLE: lambda: _("通过登记的住所（经营场所）无法联系"),
+    PublishedCategory.ORDERED_RECTIFY: lambda: _("发现问题已责令改正"),
+    PublishedCategory.NON_COOPERATION: lambda: _("不配合检查情节严重"),
+    PublishedCategory.NO_ACTIVITY: lambda: _("未发现开展本次抽查涉及的经营活动"),
+    PublishedCategory.PENDING_FOLLOWUP: lambda: _("发现问题待后续处理"),
+}
+ANSWER_LABELS = {
+    Answer.COMPLIES: lambda: _("符合"),
+    Answer.FAILS: lambda: _("不符合"),
+    Answer.NA: lambda: _("不适用"),
+}

@@ -1,0 +1,383 @@
+"""On-site pages for the inspectors assigned to a task: task, check-in, notice, checklist, findings, submit."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask_login import current_user
+
+from webapp.auth.permissions import inspector_required, login_required
+from webapp.extensions import db
+from webapp.inspections import notice as notice_services
+from webapp.inspections import photos as photo_services
+from webapp.inspections import services, signing
+from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm, apply_errors
+from webapp.inspections.models import InspectionStatus
+from webapp.web import is_htmx, render
+
+bp = Blueprint("inspections", __name__, url_prefix="/inspections")
+
+
+def _ctx(public_id: str) -> services.TaskContext:
+    ctx = services.task_context(current_user, public_id)
+    if ctx is None:
+        abort(404)
+    return ctx
+
+
+def _go(url: str):
+    if is_htmx():
+        resp = make_response("", 200)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, code=303)
+
+
+def _record_context(ctx: services.TaskContext, **extra):
+    insp = ctx.inspection
+    result_form = extra.pop("result_form", None)
+    if result_form is None:
+        result_form = ResultForm(
+            formdata=None,
+            data={
+                "client_uuid": insp.client_uuid if insp else "",
+                "result": insp.result.value if insp and insp.result else "",
+                "category": insp.category.value if insp and insp.category else "",
+                "remarks": insp.remarks if insp else "",
+            },
+        )
+    return {
+        "ctx": ctx,
+        "task": ctx.task,
+        "insp": insp,
+        "points": services.points(ctx),
+        "answers": services.answers_by_point(insp),
+        "can_answer": lambda p: services.can_answer(ctx, p),
+        "finding_form": extra.pop("finding_form", None) or FindingForm(formdata=None),
+        "result_form": result_form,
+        "supplement_form": extra.pop("supplement_form", None) or SupplementForm(formdata=None),
+        "versions": services.versions(ctx.task),
+        "answer_labels": services.ANSWER_LABELS,
+        "result_labels": services.RESULT_LABELS,
+        "category_labels": services.CATEGORY_LABELS,
+        "new_uuid": str(uuid.uuid4()),
+        "submitted": insp is not None and insp.status == InspectionStatus.SUBMITTED,
+        "slots": signing.slots(ctx) if insp else [],
+        "sign_errors": {},
+        "sign_form": {},
+        **extra,
+    }
+
+
+@bp.route("/tasks/<public_id>")
+@inspector_required
+def task(public_id: str):
+    ctx = _ctx(public_id)
+    return render(
+        "inspections/task.html", ctx=ctx, task=ctx.task, insp=ctx.inspection, new_uuid=str(uuid.uuid4()), errors={}
+    )
+
+
+@bp.route("/tasks/<public_id>/start", methods=["POST"])
+@inspector_required
+def start(public_id: str):
+    ctx = _ctx(public_id)
+    f = request.form
+    try:
+        services.start(
+            current_user,
+            ctx,
+            f.get("client_uuid"),
+            lat=f.get("lat"),
+            lon=f.get("lon"),
+            accuracy=f.get("accuracy"),
+            location_error=f.get("location_error"),
+        )
+    except services.InspectionError as exc:
+        db.session.rollback()
+        status = 409 if isinstance(exc, services.Immutable | services.Conflict) else 422
+        ctx = _ctx(public_id)
+        return render(
+            "inspections/task.html",
+            status=status,
+            ctx=ctx,
+            task=ctx.task,
+            insp=ctx.inspection,
+            new_uuid=str(uuid.uuid4()),
+            errors=exc.errors,
+        )
+    db.session.commit()
+    return _go(url_for("inspections.record", public_id=public_id))
+
+
+@bp.route("/tasks/<public_id>/partner", methods=["POST"])
+@inspector_required
+def partner(public_id: str):
+    ctx = _ctx(public_id)
+    try:
+        services.record_partner(current_user, ctx)
+    except services.InspectionError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return _go(url_for("inspections.record", public_id=public_id))
+
+
+@bp.route("/tasks/<public_id>/notice")
+@inspector_required
+def notice(public_id: str):
+    ctx = _ctx(public_id)
+    return render("inspections/notice.html", ctx=ctx, task=ctx.task, notice=notice_services.notice_data(ctx))
+
+
+@bp.route("/tasks/<public_id>/notice.pdf")
+@inspector_required
+def notice_pdf(public_id: str):
+    ctx = _ctx(public_id)
+    pdf = notice_services.notice_pdf(ctx)
+    if pdf is None:
+        abort(404)
+    resp = make_response(pdf)
+    resp.headers["Content-Type"] = "application/pdf"
+    resp.headers["Content-Disposition"] = "inline; filename=notice.pdf"
+    return resp
+
+
+@bp.route("/tasks/<public_id>/record")
+@inspector_required
+def record(public_id: str):
+    ctx = _ctx(public_id)
+    if ctx.inspection is None:
+        return redirect(url_for("inspections.task", public_id=public_id))
+    resp = make_response(render("inspections/record.html", **_record_context(ctx)))
+    resp.headers["Cache-Control"] = "no-store"  # a reload must show the server's draft
+    return resp
+
+
+def _error(exc: services.InspectionError):
+    status = 409 if isinstance(exc, services.Immutable | services.Conflict) else 422
+    msg = "；".join(exc.errors.values())
+    return render("inspections/_error.html", status=status, message=msg)
+
+
+@bp.route("/tasks/<public_id>/answers/<int:point_id>", methods=["POST"])
+@inspector_required
+def answer(public_id: str, point_id: int):
+    ctx = _ctx(public_id)
+    try:
+        row = services.save_answer(current_user, ctx, point_id, request.form.get("answer"), request.form.get("note"))
+    except services.InspectionError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return render("inspections/_saved.html", row=row)
+
+
+@bp.route("/tasks/<public_id>/findings", methods=["POST"])
+@inspector_required
+def finding_add(public_id: str):
+    ctx = _ctx(public_id)
+    form = FindingForm()
+    try:
+        services.add_finding(current_user, ctx, form.text.data, form.legal_basis.data, form.point_id.data)
+    except services.InspectionError as exc:
+        db.session.rollback()
+        if isinstance(exc, services.Immutable):
+            return _error(exc)
+        apply_errors(form, exc.errors)
+        ctx = _ctx(public_id)
+        return render(
+            "inspections/record.html", block="findings", status=422, **_record_context(ctx, finding_form=form)
+        )
+    db.session.commit()
+    if is_htmx():
+        return render("inspections/record.html", block="findings", **_record_context(_ctx(public_id)))
+    return redirect(url_for("inspections.record", public_id=public_id, _anchor="findings"), code=303)
+
+
+@bp.route("/tasks/<public_id>/findings/<finding_id>/delete", methods=["POST"])
+@inspector_required
+def finding_delete(public_id: str, finding_id: str):
+    ctx = _ctx(public_id)
+    finding = services.finding_of(ctx, finding_id)
+    if finding is None:
+        abort(404)
+    try:
+        services.delete_finding(current_user, ctx, finding)
+    except services.InspectionError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return _go(url_for("inspections.record", public_id=public_id, _anchor="findings"))
+
+
+@bp.route("/tasks/<public_id>/result", methods=["POST"])
+@inspector_required
+def result(public_id: str):
+    ctx = _ctx(public_id)
+    form = ResultForm()
+    try:
+        services.set_result(current_user, ctx, form.result.data, form.category.data, form.remarks.data)
+    except services.InspectionError as exc:
+        db.session.rollback()
+        if isinstance(exc, services.Immutable):
+            return _error(exc)
+        apply_errors(form, exc.errors)
+        return render(
+            "inspections/record.html", block="result", status=422, **_record_context(_ctx(public_id), result_form=form)
+        )
+    db.session.commit()
+    if is_htmx():  # autosave: only the status line changes, the form being edited stays in place
+        resp = make_response(render("inspections/_saved_result.html"))
+        resp.headers["HX-Retarget"] = "#result-status"
+        resp.headers["HX-Reswap"] = "innerHTML"
+        return resp
+    return redirect(url_for("inspections.record", public_id=public_id, _anchor="result-box"), code=303)
+
+
+def _saved(insp, key: str) -> str | None:
+    value = getattr(insp, key, None) if insp else None
+    return getattr(value, "value", value)
+
+
+@bp.route("/tasks/<public_id>/submit", methods=["POST"])
+@inspector_required
+def submit(public_id: str):
+    ctx = _ctx(public_id)
+    form = ResultForm()
+    # without JavaScript only the record's UUID is posted: submit what the draft holds
+    posted = {k: request.form.get(k, _saved(ctx.inspection, k)) for k in ("result", "category", "remarks")}
+    try:
+        services.submit(
+            current_user, ctx, form.client_uuid.data, posted["result"], posted["category"], posted["remarks"]
+        )
+    except services.Conflict as exc:
+        db.session.rollback()
+        return _error(exc)
+    except services.InspectionError as exc:
+        db.session.rollback()
+        apply_errors(form, exc.errors)
+        return render(
+            "inspections/record.html", block="submit", status=422, **_record_context(_ctx(public_id), result_form=form)
+        )
+    db.session.commit()
+    return _go(url_for("inspections.record", public_id=public_id))
+
+
+@bp.route("/tasks/<public_id>/supplement", methods=["POST"])
+@inspector_required
+def supplement(public_id: str):
+    ctx = _ctx(public_id)
+    form = SupplementForm()
+    try:
+        services.supplement(current_user, ctx, form.client_uuid.data, form.reason.data)
+    except services.InspectionError as exc:
+        db.session.rollback()
+        apply_errors(form, exc.errors)
+        return render(
+            "inspections/record.html",
+            block="versions",
+            status=422,
+            **_record_context(_ctx(public_id), supplement_form=form),
+        )
+    db.session.commit()
+    return _go(url_for("inspections.record", public_id=public_id))
+
+
+@bp.route("/tasks/<public_id>/findings/<finding_id>/photos", methods=["POST"])
+@inspector_required
+def photo_upload(public_id: str, finding_id: str):
+    ctx = _ctx(public_id)
+    finding = services.finding_of(ctx, finding_id)
+    if finding is None:
+        abort(404)
+    upload = request.files.get("photo")
+    exif = request.files.get("exif")
+    try:
+        photo = photo_services.add_photo(
+            current_user,
+            ctx,
+            finding,
+            upload.read() if upload else b"",
+            request.form.get("client_uuid"),
+            exif=exif.read(photo_services.MAX_EXIF_BYTES + 1) if exif else None,
+        )
+    except services.InspectionError as exc:
+        db.session.rollback()
+        return _error(exc)
+    db.session.commit()
+    return render("inspections/_photo.html", status=201, photo=photo)
+
+
+@bp.route("/photos/<token>")
+@login_required
+def photo(token: str):
+    return _send_photo(token, thumb=False)
+
+
+@bp.route("/photos/<token>/thumb")
+@login_required
+def photo_thumb(token: str):
+    return _send_photo(token, thumb=True)
+
+
+def _send_photo(token: str, thumb: bool):
+    p = photo_services.photo_for(current_user, token)
+    if p is None:
+        abort(404)
+    data = photo_services.photo_bytes(p, thumb=thumb)
+    if data is None:
+        abort(404)
+    resp = make_response(data)
+    resp.headers["Content-Type"] = "image/jpeg" if thumb else p.content_type
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+@bp.route("/tasks/<public_id>/signatures", methods=["POST"])
+@inspector_required
+def sign(public_id: str):
+    ctx = _ctx(public_id)
+    f = request.form
+    role, _sep, inspector_id = (f.get("signer") or "").partition(":")  # "unit" | "inspector:<id>"
+    try:
+        signing.sign(
+            current_user,
+            ctx,
+            role,
+            inspector_id=inspector_id,
+            signer_name=f.get("signer_name"),
+            strokes=f.get("strokes"),
+            width=f.get("width"),
+            height=f.get("height"),
+            refused=f.get("refused") == "1",
+            reason=f.get("reason"),
+            lat=f.get("lat"),
+            lon=f.get("lon"),
+        )
+    except services.InspectionError as exc:
+        db.session.rollback()
+        if isinstance(exc, services.Immutable):
+            return _error(exc)
+        return render(
+            "inspections/record.html",
+            block="signatures",
+            status=422,
+            **_record_context(_ctx(public_id), sign_errors=exc.errors, sign_form=f),
+        )
+    db.session.commit()
+    return render("inspections/record.html", block="signatures", **_record_context(_ctx(public_id)))
+
+
+@bp.route("/signatures/<token>.png")
+@login_required
+def signature_png(token: str):
+    sig = signing.signature_for(current_user, token)
+    png = signing.png_of(sig) if sig else None
+    if png is None:
+        abort(404)
+    resp = make_response(png)
+    resp.headers["Content-Type"] = "image/png"
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
