@@ -341,6 +341,110 @@ def test_fast_selection_is_exactly_the_sorted_prefix(count, weight_kind):
         assert fast == brute[:count]
 
 
+@st.composite
+def candidate_lists(draw) -> tuple[list[str], list[int], set[int], list[int]]:
+    """Candidate ids and weights for ``_lowest``, an exclusion set, and inspectors to drop (capped)."""
+    n = draw(st.sampled_from([1, 2, 5, 40, 150, 900, 2500]))
+    kind = draw(st.sampled_from(["equal", "random", "skewed"]))
+    if kind == "equal":
+        ws = [draw(weights)] * n
+    elif kind == "random":
+        r = draw(st.randoms(use_true_random=False))
+        ws = [r.randint(1, 1000) for _ in range(n)]
+    else:  # nearly all weight 1 and a few at 1000: the filter must back off to lower levels
+        ws = [1000 if i % 97 == 0 else 1 for i in range(n)]
+    excluded = set(draw(st.lists(st.integers(0, n - 1), max_size=3)))
+    dropped = draw(st.lists(st.integers(0, n - 1), max_size=4, unique=True))
+    return [f"I{i}" for i in range(n)], ws, excluded, dropped
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=candidate_lists(), seed=seeds, unit=ids, slot=st.integers(0, 3), eager=st.booleans())
+def test_property_fast_inspector_pick_is_the_reference_minimum(data, seed, unit, slot, eager):
+    """``_lowest`` (digest-byte prefilter, partial decimal conversion) picks the spec's lowest key."""
+    names, ws, excluded, dropped = data
+    members = [engine._Inspector(i, name, "fire", True, w, frozenset(), frozenset()) for i, (name, w) in
+               enumerate(zip(names, ws, strict=True))]  # fmt: skip
+    choices = engine._Choices(members)
+    # Inspectors reaching the load cap leave the below-cap list: dropped from the arrays, or excluded.
+    if eager:
+        choices.remove({*dropped, len(names) + 5})  # an index not listed changes nothing
+        capped = choices.catch_up([])
+    else:
+        capped = choices.catch_up(dropped)
+    excluded = excluded | capped
+    prefix = f"insp:{unit}:{slot}:"
+    base = engine._seed_state(seed).copy()
+    base.update(prefix.encode())
+    position = engine._lowest(base, choices, excluded)
+    left = [m for m in members if m.index not in excluded and m.index not in dropped]
+    if not left:
+        assert position is None
+        return
+    best = min(left, key=lambda m: ref_key(seed, prefix + m.id, m.weight))
+    assert choices.idx[position] == best.index
+    assert engine.key(seed, prefix + choices.names[position], choices.weights[position]) == ref_key(
+        seed, prefix + best.id, best.weight
+    )
+    # Bounds that no key can beat force every level to give up: the exact fallback must agree too.
+    choices.bounds = [0] * len(choices.bounds)
+    assert choices.idx[engine._lowest(base, choices, excluded)] == best.index
+
+
+def test_fast_inspector_pick_falls_back_when_the_filtered_ids_cannot_be_trusted():
+    """A found case: no heavy id's hash ends in 0, only the light one's does, and its key is above the bound.
+
+    The lowest key among the filtered ids (the light one) is then not the winner: a heavy id is.
+    """
+    seed = f"{0x4FCF:064x}"
+    members = [engine._Inspector(i, f"H{i}", "fire", True, 1000, frozenset(), frozenset()) for i in range(100)]
+    members.append(engine._Inspector(100, "L14", "fire", True, 1, frozenset(), frozenset()))
+    base = engine._seed_state(seed).copy()
+    base.update(b"insp:U1:0:")
+    choices = engine._Choices(members)
+    best = min(members, key=lambda m: ref_key(seed, "insp:U1:0:" + m.id, m.weight))
+    assert best.id != "L14"
+    assert choices.idx[engine._lowest(base, choices, set())] == best.index
+
+
+@st.composite
+def crowded_pools(draw) -> dict:
+    """Hundreds of inspectors and caps that bind: every inspector reaches the cap, lead slots run dry."""
+    r = draw(st.randoms(use_true_random=False))
+    n_insp = draw(st.integers(120, 260))
+    n_units = draw(st.integers(60, 200))
+    units = [
+        {"id": f"U{n}", "stratum": r.choice("ab"), "weight": r.choice([50, 100, 150, 200])} for n in range(n_units)
+    ]
+    days = list(DAYS)
+    equal = draw(st.booleans())
+    inspectors = [
+        inspector(
+            f"I{n}",
+            lead=r.random() < 0.5,
+            weight=100 if equal else r.randint(1, 1000),
+            conflicts=[f"U{r.randrange(n_units)}"] if r.random() < 0.1 else [],
+            off=[r.choice(days)] if r.random() < 0.1 else [],
+        )
+        for n in range(n_insp)
+    ]
+    return {
+        "units": units,
+        "inspectors": inspectors,
+        "quotas": {"a": n_units, "b": draw(st.integers(0, n_units))},
+        "slots": [FIRE_LEAD, FIRE_ASSIST],
+        "working_days": days,
+    }
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
+@given(pool=crowded_pools(), seed=seeds)
+def test_property_large_draws_with_binding_caps_agree_with_the_reference(pool, seed):
+    drawn = engine.draw(pool, seed)
+    assert drawn == reference_draw(pool, seed)
+    check_draw_invariants(pool, seed, drawn)
+
+
 # ------------------------------------------------------------------------------------------------
 # Seed and ceremony
 # ------------------------------------------------------------------------------------------------

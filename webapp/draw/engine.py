@@ -49,6 +49,7 @@ MAX_WEIGHT = 1000
 _TICKET_DIGITS = 78  # 2**256 has 78 decimal digits: every ticket is an integer below 10**78
 _MAX_MESSAGES = 50  # verify_bundle stops collecting differences after this many
 _MAX_ID_LENGTH = 200
+_MAX_LEVEL = 8  # _lowest checks the low j bits of a hash on its last byte first
 _HEX = frozenset("0123456789abcdef")
 
 __all__ = [
@@ -519,13 +520,96 @@ class _Availability:
         return found
 
 
-def _pick(seed_state: Any, prefix: str, members: Sequence[_Inspector]) -> _Inspector:
-    base = seed_state.copy()
-    base.update(prefix.encode("ascii"))
-    names = [m.id for m in members]
-    encoded = [m.id_bytes for m in members]
-    weights = [m.weight for m in members]
-    return members[_smallest(base, names, encoded, weights, 1)[0][2]]
+class _Choices:
+    """One candidate list for the inspector picks, as parallel arrays.
+
+    ``bounds[j]`` is ``10**(78 - j) * 100 // w_max`` for the largest weight the list ever had: no id
+    whose hash ``h`` has ``h % 10**j != 0`` has a key below it (see ``_smallest``).
+    """
+
+    __slots__ = ("applied", "bounds", "encoded", "idx", "names", "weights")
+
+    def __init__(self, members: Sequence[_Inspector], applied: int = 0) -> None:
+        self.idx = [m.index for m in members]
+        self.names = [m.id for m in members]
+        self.encoded = [m.id_bytes for m in members]
+        self.weights = [m.weight for m in members]
+        self.applied = applied  # how much of the dept's log of capped inspectors the arrays reflect
+        w_max = max(self.weights, default=1)
+        self.bounds = [10 ** (_TICKET_DIGITS - j) * 100 // w_max for j in range(_MAX_LEVEL + 1)]
+
+    def remove(self, drop: set[int]) -> None:
+        """Drop the inspectors whose pool index is in ``drop``; a smaller list keeps its bounds valid."""
+        rows = [row for row in zip(self.idx, self.names, self.encoded, self.weights) if row[0] not in drop]  # noqa: B905
+        self.idx = [row[0] for row in rows]
+        self.names = [row[1] for row in rows]
+        self.encoded = [row[2] for row in rows]
+        self.weights = [row[3] for row in rows]
+
+    def catch_up(self, log: list[int]) -> set[int]:
+        """Return the inspectors capped since the arrays were built (``log[applied:]``), to be excluded.
+
+        Once they are more than a few percent of the list they are dropped from the arrays instead
+        (hashing an id that cannot be picked costs as much as one that can).
+        """
+        if self.applied == len(log):
+            return set()
+        pending = set(log[self.applied :])
+        if len(pending) * 32 > len(self.idx) + 256:
+            self.remove(pending)
+            self.applied = len(log)
+            return set()
+        return pending
+
+
+def _lowest(base: Any, choices: _Choices, excluded: set[int]) -> int | None:
+    """Return the position in ``choices`` of the lowest key among the ids not in ``excluded``.
+
+    ``base`` has absorbed ``seed_hash + prefix``; the key of position ``p`` is
+    ``(ticket * 100 // weights[p], names[p])`` -- exactly ``min`` of the spec's keys (the common prefix
+    does not change the order).  ``None`` if every id is excluded.  The same shortcut as ``_smallest``:
+    the exact decimal ticket is computed only for ids whose hash ends in ``j`` zero decimal digits (about ten such ids),
+    as long as the best of those is below the bound every other id's key is at least.  The hash's
+    low bits are checked on the digest's last byte first (``10**j`` is divisible by ``2**j``), so most
+    ids never become Python integers.
+    """
+    copy = base.copy
+    digests = []
+    append = digests.append
+    for b in choices.encoded:
+        state = copy()
+        state.update(b)
+        append(state.digest())
+    idx, names, weights = choices.idx, choices.names, choices.weights
+    from_bytes = int.from_bytes
+    # About ten ids (weights considered) are expected to have h % 10**j == 0 at the level chosen.
+    w_max = max(weights, default=1)
+    total = sum(weights)
+    j = 0
+    while j < _MAX_LEVEL and total >= 10 * w_max * 10 ** (j + 1):
+        j += 1
+    while j > 0:
+        modulus = 10**j
+        low_bits = (1 << j) - 1
+        best = None
+        for p in [p for p, d in enumerate(digests) if not d[31] & low_bits]:
+            h = from_bytes(digests[p], "big")
+            if h % modulus or (excluded and idx[p] in excluded):
+                continue
+            candidate = (_ticket_from_hash(h) * 100 // weights[p], names[p], p)
+            if best is None or candidate < best:
+                best = candidate
+        if best is not None and best[0] < choices.bounds[j]:
+            return best[2]
+        j -= 1
+    best = None
+    for p, d in enumerate(digests):
+        if excluded and idx[p] in excluded:
+            continue
+        candidate = (_ticket_from_hash(from_bytes(d, "big")) * 100 // weights[p], names[p], p)
+        if best is None or candidate < best:
+            best = candidate
+    return None if best is None else best[2]
 
 
 def _draw(p: _Pool, seed: str) -> dict[str, list[dict[str, Any]]]:
@@ -548,6 +632,11 @@ def _draw(p: _Pool, seed: str) -> dict[str, list[dict[str, Any]]]:
             caps[m.index] = -(-needed * m.weight // total_weight)
     load = [0] * len(p.inspectors)
     available = _Availability(p)
+    # Per (slot, day): the candidates below their cap, and all candidates.  Inspectors who reach the
+    # cap are logged per dept; each below-cap list catches up with its dept's log when it is used.
+    choices: dict[tuple[int, str], tuple[_Choices, _Choices]] = {}
+    capped_log: dict[str, list[int]] = {dept: [] for dept in p.dept_members}
+    encoded_prefixes = [[f"insp:{unit_id}:{k}:".encode("ascii") for k in range(len(p.slots))] for _, unit_id in drawn]
 
     result: list[dict[str, Any]] = []
     unfillable: list[dict[str, Any]] = []
@@ -558,18 +647,30 @@ def _draw(p: _Pool, seed: str) -> dict[str, list[dict[str, Any]]]:
         conflicted = p.conflicted.get(unit_id, no_conflicts)
         on_task: set[int] = set()
         assignments: list[dict[str, Any]] = []
-        for k in range(len(p.slots)):
-            candidates = available(k, day)
-            if conflicted or on_task:
-                excluded = on_task | conflicted
-                candidates = [c for c in candidates if c.index not in excluded]
-            if not candidates:
+        for k, prefix in enumerate(encoded_prefixes[i]):
+            log = capped_log.setdefault(p.slots[k][0], [])
+            pair = choices.get((k, day))
+            if pair is None:
+                members = available(k, day)
+                below = _Choices([m for m in members if load[m.index] < caps[m.index]], len(log))
+                pair = choices[(k, day)] = (below, _Choices(members))
+            excluded = on_task | conflicted if on_task or conflicted else no_conflicts
+            base = seed_state.copy()
+            base.update(prefix)
+            source = pair[0]
+            capped = source.catch_up(log)
+            position = _lowest(base, source, excluded | capped if capped else excluded)
+            if position is None:  # nobody below the cap: all candidates stay
+                source = pair[1]
+                position = _lowest(base, source, excluded)
+            if position is None:
                 unfillable.append({"unit_id": unit_id, "slot": k, "planned_date": day})
                 assignments.append({"slot": k, "inspector_id": None})
                 continue
-            preferred = [c for c in candidates if load[c.index] < caps[c.index]] or candidates
-            chosen = _pick(seed_state, f"insp:{unit_id}:{k}:", preferred)
+            chosen = p.inspectors[source.idx[position]]
             load[chosen.index] += 1
+            if load[chosen.index] == caps[chosen.index]:
+                capped_log[chosen.dept].append(chosen.index)
             on_task.add(chosen.index)
             assignments.append({"slot": k, "inspector_id": chosen.id})
         result.append({"unit_id": unit_id, "planned_date": day, "assignments": assignments})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp import audit, calendar
@@ -354,41 +354,66 @@ def perform(actor: Any, draw: Draw) -> Draw:
     return draw
 
 
+def _chunks(items: list, size: int = 5000):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _create_tasks(draw: Draw) -> None:
+    """Create the draw's tasks and assignments in bulk: a few statements, not one flush per task.
+
+    Rows are exactly those of one ``Task`` per result entry (``seq`` = task order) and one
+    ``TaskAssignment`` per slot; task ids are read back by ``(draw_id, seq)``.
+    """
     result = draw.result or []
-    unit_ids = {t["unit_id"] for t in result}
-    insp_ids = {a["inspector_id"] for t in result for a in t["assignments"]}
-    units = dict(db.session.execute(select(Unit.public_id, Unit).where(Unit.public_id.in_(unit_ids))).all())
-    inspectors = dict(
-        db.session.execute(select(Inspector.public_id, Inspector.id).where(Inspector.public_id.in_(insp_ids))).all()
-    )
+    if not result:
+        return
+    unit_ids = sorted({t["unit_id"] for t in result})
+    insp_ids = sorted({a["inspector_id"] for t in result for a in t["assignments"]})
+    units: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(unit_ids):  # chunked: SQLite caps the number of bound parameters
+        q = select(Unit.public_id, Unit.id, Unit.org_id).where(Unit.public_id.in_(chunk))
+        units.update((pid, (uid, org_id)) for pid, uid, org_id in db.session.execute(q))
+    inspectors: dict[str, int] = {}
+    for chunk in _chunks(insp_ids):
+        q = select(Inspector.public_id, Inspector.id).where(Inspector.public_id.in_(chunk))
+        inspectors.update(db.session.execute(q).all())
     kind = TaskKind.SPECIAL if draw.plan.kind == PlanKind.SPECIAL else TaskKind.ROUTINE
     slots = draw.pool["slots"]
+    task_rows = []
     for i, entry in enumerate(result):
-        unit = units[entry["unit_id"]]
-        task = Task(
-            org_id=unit.org_id,
-            unit_id=unit.id,
-            item_version_id=draw.item_version_id,
-            draw_id=draw.id,
-            seq=i,
-            kind=kind,
-            planned_date=dt.date.fromisoformat(entry["planned_date"]),
+        unit_id, org_id = units[entry["unit_id"]]
+        task_rows.append(
+            {
+                "org_id": org_id,
+                "unit_id": unit_id,
+                "item_version_id": draw.item_version_id,
+                "draw_id": draw.id,
+                "seq": i,
+                "kind": kind,
+                "planned_date": dt.date.fromisoformat(entry["planned_date"]),
+            }
         )
-        db.session.add(task)
-        db.session.flush()
+    db.session.flush()
+    for chunk in _chunks(task_rows):
+        db.session.execute(insert(Task), chunk)
+    task_ids = dict(db.session.execute(select(Task.seq, Task.id).where(Task.draw_id == draw.id)).all())
+    assignment_rows = []
+    for i, entry in enumerate(result):
+        task_id = task_ids[i]
         for a in entry["assignments"]:
             slot = slots[a["slot"]]
-            db.session.add(
-                TaskAssignment(
-                    task_id=task.id,
-                    slot=a["slot"],
-                    dept=slot["dept"],
-                    role=slot["role"],
-                    inspector_id=inspectors[a["inspector_id"]],
-                )
+            assignment_rows.append(
+                {
+                    "task_id": task_id,
+                    "slot": a["slot"],
+                    "dept": slot["dept"],
+                    "role": slot["role"],
+                    "inspector_id": inspectors[a["inspector_id"]],
+                }
             )
-    db.session.flush()
+    for chunk in _chunks(assignment_rows):
+        db.session.execute(insert(TaskAssignment), chunk)
 
 
 def publish(actor: Any, draw: Draw) -> Draw:
