@@ -629,3 +629,110 @@ def test_header_matching_normalises_width_and_spaces():
     header = importer.match_header(UNIT_COLUMNS, ("单位 名称", "住所（经营场所）", "统一社会信用代码*"), 1)
     assert header.fields == {0: "name", 1: "address", 2: "uscc"}
     assert json.dumps(header.ignored) == "[]"
+
+
+# ------------------------------------------------------------------------------------ large files
+
+
+def xlsx_without_dimension(rows: list[list]) -> bytes:
+    """As openpyxl's write-only mode and many exporters save it: no <dimension> element."""
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("units")
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def xlsx_with_wrong_dimension(rows: list[list]) -> bytes:
+    """A file whose <dimension> claims fewer rows than it has (some exporters do this)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(xlsx(rows)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b'<dimension ref="' in data
+                start = data.index(b'<dimension ref="') + len(b'<dimension ref="')
+                data = data[:start] + b"A1:B2" + data[data.index(b'"', start) :]
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("make", [xlsx, xlsx_without_dimension, xlsx_with_wrong_dimension])
+def test_every_row_of_an_xlsx_is_counted_and_imported_whatever_its_dimension_says(
+    client, db, login_as, supervisor, make, tmp_path
+):
+    login_as(supervisor)
+    org = supervisor.org
+    rows = [HEADERS, *(row(f"单位{i}", uscc(), f"商城路{i}号") for i in range(25))]
+    data = make(rows)
+    path = tmp_path / "units.xlsx"
+    path.write_bytes(data)
+    estimate = importer.estimate_rows(str(path), "units.xlsx")
+    if make is xlsx_with_wrong_dimension:
+        assert estimate == 1  # what the file claims; the import still reads to the end
+    else:
+        assert estimate == 25
+    job = import_ok(client, data, org)
+    assert (job.total_rows, job.created_count, job.updated_count) == (25, 25, 0)
+    assert unit_count() == 25
+
+
+def test_too_many_rows_in_an_xlsx_without_dimension_is_refused(app, client, db, login_as, supervisor, monkeypatch):
+    login_as(supervisor)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 3)
+    rows = [HEADERS, *(row(f"单位{i}", uscc()) for i in range(5))]
+    resp = upload(client, xlsx_without_dimension(rows), org=supervisor.org)
+    assert resp.status_code == 422
+    assert "超过单次导入上限3行" in resp.get_data(as_text=True)
+    assert unit_count() == 0
+
+
+def test_imported_units_get_the_ids_the_audit_names_and_later_units_new_ones(client, db, login_as, supervisor):
+    login_as(supervisor)
+    org = supervisor.org
+    codes = [uscc() for _ in range(7)]
+    earlier = make_unit(org, name="早已登记的单位")
+    db.session.commit()
+    job = import_ok(
+        client, xlsx([HEADERS, *(row(f"导入单位{i}", c, f"商城路{i}号") for i, c in enumerate(codes))]), org
+    )
+    assert job.created_count == 7
+    by_code = dict(db.session.execute(select(Unit.uscc, Unit.id).where(Unit.uscc.in_(codes))).all())
+    assert len(by_code) == 7 and earlier.id not in by_code.values()
+    assert events("import.units")[-1].payload["created_ids"] == importer.compact_ids(by_code.values())
+    # a unit added by hand afterwards gets a fresh id (the ids the import used are taken)
+    later = make_unit(org, name="后来登记的单位")
+    db.session.commit()
+    assert later.id not in by_code.values() and later.id > max(by_code.values())
+
+
+def test_a_large_export_writes_the_chinese_labels_of_every_row(client, db, login_as, supervisor):
+    login_as(supervisor)
+    org = supervisor.org
+    classes = [UnitClass.KEY, UnitClass.GENERAL, UnitClass.NINE_SMALL, UnitClass.OTHER]
+    risks = [RiskLevel.RED, RiskLevel.YELLOW, RiskLevel.BLUE, RiskLevel.GREEN]
+    for i in range(40):
+        make_unit(org, name=f"单位{i}", unit_class=classes[i % 4], risk_level=risks[i % 4])
+    db.session.commit()
+    resp = client.get("/registry/units/export.xlsx?status=all")
+    sheet = list(openpyxl.load_workbook(io.BytesIO(resp.data)).worksheets[0].iter_rows(values_only=True))
+    at_class, at_risk = HEADERS.index("单位类别"), HEADERS.index("风险等级")
+    assert len(sheet) == 41
+    assert {r[at_class] for r in sheet[1:]} == {"消防安全重点单位", "一般单位", "九小场所", "其他单位"}
+    assert {r[at_risk] for r in sheet[1:]} == {"红（重大风险）", "黄（较大风险）", "蓝（一般风险）", "绿（低风险）"}
+
+
+def test_regions_of_imported_units_are_offered_in_the_filter_at_once(client, db, login_as, supervisor):
+    login_as(supervisor)
+    org = supervisor.org
+    make_unit(org, name="已有单位", region="商城街道")
+    db.session.commit()
+    assert '<option value="岳滩镇"' not in client.get("/registry/units").get_data(as_text=True)
+    import_ok(client, xlsx([HEADERS, row("新导入单位", uscc(), 所属区域="岳滩镇")]), org)
+    body = client.get("/registry/units").get_data(as_text=True)
+    assert '<option value="岳滩镇"' in body and '<option value="商城街道"' in body

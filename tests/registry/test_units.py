@@ -598,3 +598,46 @@ def test_quality_counts_and_links(client, world, login_as, db):
     body = client.get("/registry/quality").get_data(as_text=True)
     assert "按机构" in body
     assert f'href="/registry/units?org={world["mengjin"].id}&amp;missing=address">1</a>' in body
+
+
+def region_options(client) -> set[str]:
+    body = client.get("/registry/units").get_data(as_text=True)
+    return set(re.findall(r'<option value="([^"]+)"', body)) & {"商城街道", "岳滩镇", "顾县镇", "缑氏镇"}
+
+
+def test_the_region_filter_shows_a_new_or_changed_region_at_once(client, world, login_as, db):
+    unit = make_unit(world["yanshi"], name="商城酒店", region="商城街道")
+    make_unit(world["mengjin"], name="孟津单位", region="缑氏镇")  # not the supervisor's: never listed
+    db.session.commit()
+    login_as(world["sup"])
+    assert region_options(client) == {"商城街道"}
+    assert region_options(client) == {"商城街道"}  # asked again (the list is kept for a while)
+
+    resp = client.post("/registry/units/new", data=form_data(org_id=str(world["yanshi"].id), region="岳滩镇"))
+    assert resp.status_code == 303
+    assert region_options(client) == {"商城街道", "岳滩镇"}
+
+    data = form_data(
+        org_id=str(world["yanshi"].id), name=unit.name, uscc=unit.uscc, address=unit.address, region="顾县镇"
+    )
+    resp = client.post(f"/registry/units/{unit.public_id}/edit", data=data)
+    assert resp.status_code == 303
+    assert region_options(client) == {"顾县镇", "岳滩镇"}
+
+    # any unit written through the ORM, by any code, refreshes the list
+    make_unit(world["yanshi"], name="另一个单位", region="商城街道")
+    db.session.commit()
+    assert region_options(client) == {"商城街道", "顾县镇", "岳滩镇"}
+
+
+def test_a_region_written_by_a_bulk_statement_shows_once_the_kept_list_expires(
+    client, world, login_as, db, monkeypatch
+):
+    unit = make_unit(world["yanshi"], name="商城酒店", region="商城街道")
+    db.session.commit()
+    login_as(world["sup"])
+    assert region_options(client) == {"商城街道"}
+    db.session.execute(update(Unit).where(Unit.id == unit.id).values(region="岳滩镇"))  # no ORM flush
+    db.session.commit()
+    monkeypatch.setattr(unit_services, "REGIONS_TTL", 0.0)
+    assert region_options(client) == {"岳滩镇"}

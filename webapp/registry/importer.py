@@ -27,11 +27,13 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -40,7 +42,10 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import insert, select, update
+from sqlalchemy import text as sql_text
 
 from webapp import audit
 from webapp.auth.models import User
@@ -156,11 +161,20 @@ def _unit_clean(raw: dict[str, str | None], org: Organisation) -> tuple[dict, di
     return clean_unit(raw)
 
 
-def _unit_to_text(field_name: str, value: Any) -> Any:
+def _unit_labels() -> dict[str, dict]:
     from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS
 
-    labels = {"unit_class": UNIT_CLASS, "risk_level": RISK_LEVEL, "credit_level": CREDIT_LEVEL}
-    return _cell_out(value, labels.get(field_name))
+    return {"unit_class": UNIT_CLASS, "risk_level": RISK_LEVEL, "credit_level": CREDIT_LEVEL}
+
+
+def _unit_to_text(field_name: str, value: Any) -> Any:
+    return _cell_out(value, _unit_labels().get(field_name))
+
+
+def _zh_labels(labels_by_field: dict[str, dict]) -> dict[str, dict[Any, str]]:
+    """The labels as Chinese text, resolved once (an export must not switch locale for every cell)."""
+    with force_locale("zh_Hans"):
+        return {f: {k: str(v) for k, v in labels.items()} for f, labels in labels_by_field.items()}
 
 
 UNITS = ImportKind(
@@ -235,6 +249,8 @@ def cell_text(value: Any) -> str | None:
     """A spreadsheet cell as the text a person sees (numbers without '.0', dates as YYYY-MM-DD)."""
     if value is None:
         return None
+    if type(value) is str:  # most cells: skip the other type checks
+        return value.replace("\u00a0", " ").strip() or None
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int):
@@ -296,11 +312,44 @@ def _csv_rows(path: str) -> Iterator[list[Any]]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def _open_xlsx(path: str):
+class _UnsizedSheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not look for its size when opened.
+
+    openpyxl's read-only sheet parses the sheet XML up to ``<dimension>`` on opening; a file without that
+    element (openpyxl's own write-only mode, many exporters) is parsed to its end just to learn that. The
+    import reads every row to the end anyway (a wrong ``<dimension>`` must not hide rows), so skip it.
+    """
+
+    def _get_size(self) -> None:
+        return None
+
+
+class _XlsxReader(ExcelReader):
+    """openpyxl's reader (read-only, values only) with sheets that open without a scan."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, read_only=True, data_only=True)
+
+    def read_worksheets(self) -> None:
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            ws = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            ws.sheet_state = sheet.state
+            self.wb._sheets.append(ws)
+
+
+def _check_zip(path: str) -> None:
     if not zipfile.is_zipfile(path):
         raise ImportFileError(_("该文件不是有效的 .xlsx 文件（可能是改了扩展名的 .xls），请在 Excel 中另存为 .xlsx"))
+
+
+def _open_xlsx(path: str):
+    _check_zip(path)
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        reader = _XlsxReader(path)
+        reader.read()
+        return reader.wb
     except Exception as e:  # openpyxl raises many types for damaged files
         raise ImportFileError(_("无法读取该 Excel 文件，文件可能已损坏")) from e
 
@@ -308,11 +357,57 @@ def _open_xlsx(path: str):
 def _xlsx_rows(path: str) -> Iterator[tuple[Any, ...]]:
     wb = _open_xlsx(path)
     try:
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()  # some exporters write a wrong <dimension>; read every cell there is
-        yield from ws.iter_rows(values_only=True)
+        if not wb.worksheets:
+            raise ImportFileError(_("无法读取该 Excel 文件，文件可能已损坏"))
+        yield from wb.worksheets[0].iter_rows(values_only=True)
     finally:
         wb.close()
+
+
+_DIMENSION = re.compile(rb"<(?:[\w-]+:)?dimension\b[^>]*?\bref=\"[A-Za-z]*\d+(?::[A-Za-z]*(\d+))?\"")
+_SHEET_DATA = re.compile(rb"<(?:[\w-]+:)?sheetData\b")
+_ROW = re.compile(rb"<(?:[\w-]+:)?row[\s>/]")
+
+
+def _xlsx_row_count(path: str) -> int:
+    """Rows of the first worksheet without parsing it: its ``<dimension>`` if given, else its ``<row>`` tags.
+
+    Blank rows may be counted; that is fine for the upload check and the progress bar.
+    """
+    _check_zip(path)
+    try:
+        reader = ExcelReader(path, read_only=True, data_only=True)
+        try:
+            reader.read_manifest()
+            reader.read_workbook()
+            target = next(
+                rel.target
+                for _sheet, rel in reader.parser.find_sheets()
+                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+            )
+            with reader.archive.open(target) as src:
+                head = src.read(1 << 16)
+                data_at = _SHEET_DATA.search(head)
+                dim = _DIMENSION.search(head, 0, data_at.start() if data_at else len(head))
+                if dim is not None:
+                    return int(dim.group(1) or 1)
+                rows, tail = 0, b""
+                chunk = head
+                while chunk:
+                    buf = tail + chunk
+                    # a tag cut at the chunk's end is counted in the next round (keep the last 16 bytes)
+                    cut = max(len(buf) - 16, 0)
+                    rows += sum(1 for m in _ROW.finditer(buf) if m.start() < cut)
+                    tail = buf[cut:]
+                    chunk = src.read(1 << 20)
+                rows += len(_ROW.findall(tail))
+                return rows
+        finally:
+            reader.archive.close()
+    except ImportFileError:
+        raise
+    except Exception as e:  # openpyxl raises many types for damaged files
+        raise ImportFileError(_("无法读取该 Excel 文件，文件可能已损坏")) from e
 
 
 def read_table(path: str, filename: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -326,11 +421,7 @@ def read_table(path: str, filename: str) -> Iterator[tuple[int, tuple[Any, ...]]
 def estimate_rows(path: str, filename: str) -> int:
     """Data rows in the file, cheaply (for the upload check and the progress bar); may over-count blanks."""
     if _extension(filename) == ".xlsx":
-        wb = _open_xlsx(path)
-        try:
-            return max((wb.worksheets[0].max_row or 1) - 1, 0)
-        finally:
-            wb.close()
+        return max(_xlsx_row_count(path) - 1, 0)
     with open(path, "rb") as fh:
         data = fh.read()
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
@@ -501,8 +592,33 @@ def validate(
         return plan
     if progress:
         progress(count)
-    _match_existing(plan, actor, key_header)
+    with _planned_each_time():
+        _match_existing(plan, actor, key_header)
     return plan
+
+
+@contextmanager
+def _planned_each_time() -> Iterator[None]:
+    """Run the enclosed statements without server-side prepared statements (PostgreSQL/psycopg).
+
+    psycopg prepares a statement on the server once it ran 5 times on a connection, and PostgreSQL may
+    then keep a *generic* plan made while the table was small. The lookup of 2 000 USCCs planned on the
+    empty table of a first import is a sequential scan comparing every row with each key of the IN list
+    in turn; reused by the next import on the same pooled connection (50 000 rows by then, before
+    autovacuum analyses the table) it took seconds per chunk: 25 chunks, a minute or more. Planned afresh,
+    the same lookup is a hashed scan or an index scan of ``uq_unit_uscc`` (about 10-40 ms).
+    """
+    conn = db.session.connection()
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name != "postgresql" or not hasattr(raw, "prepare_threshold"):
+        yield
+        return
+    saved = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = saved
 
 
 def _header_of(kind: ImportKind, name: str) -> str:
@@ -603,11 +719,39 @@ def write(plan: Plan) -> Outcome:
         for f in changed:
             outcome.field_counts[f] = outcome.field_counts.get(f, 0) + 1
         updates.append({"id": r.match_id, **changed, "updated_at": now})
-    for chunk in _chunks(inserts, 5000):
-        outcome.created_ids.extend(db.session.scalars(insert(model).returning(model.id), chunk))
-    if updates:
-        db.session.execute(update(model), updates)
+    with _planned_each_time():
+        outcome.created_ids.extend(_insert_all(model, inserts))
+        if updates:
+            db.session.execute(update(model), updates)
     return outcome
+
+
+def _insert_all(model: type, rows: list[dict]) -> list[int]:
+    """Insert the rows; their new ids, in order.
+
+    PostgreSQL: ``INSERT … RETURNING`` over thousands of rows costs several times a plain executemany
+    (psycopg pipelines it), so the ids are taken from the table's sequence first and inserted explicitly.
+    Elsewhere (SQLite) the batched ``RETURNING`` is cheap.
+    """
+    if not rows:
+        return []
+    table = model.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        ids: list[int] = []
+        for chunk in _chunks(rows, 5000):
+            ids.extend(db.session.scalars(insert(model).returning(model.id), chunk))
+        return ids
+    ids = list(
+        db.session.execute(
+            sql_text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)},
+        ).scalars()
+    )
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    for chunk in _chunks(rows, 5000):
+        db.session.execute(insert(model), chunk)  # no RETURNING: one pipelined executemany
+    return ids
 
 
 def compact_ids(ids: Iterable[int]) -> str:
@@ -746,6 +890,10 @@ def run_job(job_id: int) -> ImportJob:
             data["changes"] = {str(k): v for k, v in sorted(outcome.changes.items())}
         audit.record(actor, kind.audit_action, job, data, org_id=org.id)
         db.session.commit()
+        if kind.model is Unit and (outcome.created_ids or outcome.updated_ids):
+            from webapp.registry.unit_services import forget_regions
+
+            forget_regions()  # bulk statements bypass the ORM events that keep the region list fresh
     except Exception:
         db.session.rollback()
         log.exception("import %s: write failed, rolled back", job.public_id)
@@ -862,8 +1010,11 @@ def _cell_out(value: Any, labels: dict | None = None) -> Any:
     if value is None:
         return None
     if labels is not None and value in labels:
+        label = labels[value]
+        if isinstance(label, str):  # already resolved (_zh_labels)
+            return label
         with force_locale("zh_Hans"):
-            return str(labels[value])
+            return str(label)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dt.date):
@@ -981,8 +1132,10 @@ def export_units(actor: Any, args: Any) -> tuple[IO[bytes], int]:
         nonlocal count
         ws = wb.create_sheet(str(kind.title)[:31])
         ws.append([c.header for c in kind.columns])
+        labels = _zh_labels(_unit_labels())
+        col_labels = [labels.get(f) for f in kind.fields]  # same cells as kind.to_text, labels resolved once
         for row in db.session.execute(query):
-            ws.append([kind.to_text(f, v) for f, v in zip(kind.fields, row, strict=True)])
+            ws.append([_cell_out(v, lab) for v, lab in zip(row, col_labels, strict=True)])
             count += 1
 
     out = _spooled_workbook(fill)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from webapp import audit
@@ -32,6 +35,7 @@ COUNT_CAP = 10_000  # beyond this the list says "超过10000个" instead of coun
 QUALITY_FIELDS = ("address", "uscc", "safety_person", "unit_class")
 SUSPECT_STALE_DAYS = 730  # "疑似僵尸单位": active, untouched for more than two years …
 MAX_QUERY_LEN = 100
+REGIONS_TTL = 60.0  # seconds a process keeps the region list of the filter (see visible_regions)
 
 # Chinese labels of the unit's fields (form labels, detail page, audit log).
 FIELD_LABELS: dict[str, Any] = {
@@ -211,8 +215,51 @@ def list_units(user: Any, f: UnitFilters, after: int | None = None, page_size: i
 
 
 def visible_regions(user: Any) -> list[str]:
+    """The regions of the user's units (options of the region filter), at most 300, in order.
+
+    The query reads every unit of the organisations (no index covers ``region``), so the answer is kept
+    for ``REGIONS_TTL`` seconds per set of organisations, in this process. It is forgotten at once when
+    this process commits a change to a unit (ORM flush, or :func:`forget_regions` after bulk writes); other
+    processes see a new region within ``REGIONS_TTL``.
+    """
+    ids = visible_org_ids(user)
+    key = None if ids is None else tuple(sorted(ids))
+    cache = _regions_cache()
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < REGIONS_TTL:
+        return list(hit[1])
     stmt = _org_scope(select(Unit.region), user).where(Unit.region.is_not(None), Unit.region != "")
-    return list(db.session.execute(stmt.group_by(Unit.region).order_by(Unit.region).limit(300)).scalars())
+    regions = list(db.session.execute(stmt.group_by(Unit.region).order_by(Unit.region).limit(300)).scalars())
+    cache[key] = (now, tuple(regions))
+    return regions
+
+
+def _regions_cache() -> dict:
+    return current_app.extensions.setdefault("suijian_unit_regions", {})
+
+
+def forget_regions() -> None:
+    """Drop the cached region lists (after writing units with bulk statements, which bypass the ORM)."""
+    if has_app_context():
+        _regions_cache().clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_unit_writes(session: Session, _flush_context: Any) -> None:
+    if any(isinstance(o, Unit) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["units_written"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_regions_on_commit(session: Session) -> None:
+    if session.info.pop("units_written", False):
+        forget_regions()
+
+
+@event.listens_for(Session, "after_rollback")
+def _clear_unit_write_mark(session: Session) -> None:
+    session.info.pop("units_written", None)
 
 
 def visible_orgs(user: Any) -> list[Organisation]:
