@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -17,3 +17,18 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     if block and is_htmx():
         return render_block(template, block, **context), status
     return render_template(template, **context), status
+
+
+def after_post(url: str):
+    """Redirect after a successful POST: a real 303, or ``HX-Redirect`` for htmx requests."""
+    if is_htmx():
+        resp = make_response("", 200)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, code=303)
+
+
+def after_arg() -> int | None:
+    """The keyset-paging cursor ``?after=<id>`` of list pages, or None."""
+    raw = request.args.get("after", "")
+    return int(raw) if raw.isdigit() else None

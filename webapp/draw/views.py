@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -41,7 +41,7 @@ from webapp.draw.plans import DEFAULT_SLOTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS, J
 from webapp.draw.services import DrawError
 from webapp.extensions import db
 from webapp.registry.labels import UNIT_CLASS
-from webapp.web import is_htmx, render
+from webapp.web import after_post, is_htmx, render
 
 bp = Blueprint("draw", __name__, url_prefix="/draw")
 EXCLUDED_PAGE = 100  # excluded units listed per reason before "show all"
@@ -61,15 +61,6 @@ def _labels() -> dict:
 
 def _today() -> dt.date:
     return calendar.today()
-
-
-def _go(url: str):
-    """Redirect after a successful POST: a real redirect, or HX-Redirect for htmx requests."""
-    if is_htmx():
-        resp = make_response("", 200)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, code=303)
 
 
 def _is_supervisor() -> bool:
@@ -164,7 +155,7 @@ def plan_new():
                 errors["__form__"] = e.message
             else:
                 flash(_("已创建：%(name)s", name=plan.name), "success")
-                return _go(url_for("draw.plan_detail", public_id=plan.public_id))
+                return after_post(url_for("draw.plan_detail", public_id=plan.public_id))
         apply_errors(form, errors)
     return render(
         "draw/plan_form.html",
@@ -232,7 +223,7 @@ def plan_edit(public_id: str):
                 errors["__form__"] = e.message
             else:
                 flash(_("已保存修改"), "success")
-                return _go(url_for("draw.plan_detail", public_id=plan.public_id))
+                return after_post(url_for("draw.plan_detail", public_id=plan.public_id))
         apply_errors(form, errors)
     return render(
         "draw/plan_form.html",
@@ -298,7 +289,7 @@ def commit(public_id: str):
     period = (form.period.data or "").strip()
     if period not in queries.plan_periods(plan):
         flash(_("%(p)s 不在本计划的时间范围内", p=period), "error")
-        return _go(url_for("draw.plan_detail", public_id=plan.public_id))
+        return after_post(url_for("draw.plan_detail", public_id=plan.public_id))
     try:
         draw = services.commit(current_user, plan, period)
         db.session.commit()
@@ -306,11 +297,11 @@ def commit(public_id: str):
         db.session.rollback()
         if e.draw is not None:
             flash(e.message, "warning")
-            return _go(url_for("draw.ceremony", public_id=e.draw.public_id))
+            return after_post(url_for("draw.ceremony", public_id=e.draw.public_id))
         flash(e.message, "error")
-        return _go(url_for("draw.pool", public_id=plan.public_id, period=period))
+        return after_post(url_for("draw.pool", public_id=plan.public_id, period=period))
     flash(_("名录已冻结，承诺值已生成。请见证人输入随机数值后抽取。"), "success")
-    return _go(url_for("draw.ceremony", public_id=draw.public_id))
+    return after_post(url_for("draw.ceremony", public_id=draw.public_id))
 
 
 # ------------------------------------------------------------------------------------------ ceremony
@@ -595,7 +586,7 @@ def task_new():
                 errors["__form__"] = e.message
             else:
                 flash(_("已创建检查任务（非随机抽取）：%(unit)s", unit=unit.name), "success")
-                return _go(url_for("draw.task", public_id=t.public_id))
+                return after_post(url_for("draw.task", public_id=t.public_id))
         apply_errors(form, errors)
     return render(
         "draw/task_form.html",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +22,7 @@ from webapp.notices import services
 from webapp.notices.forms import FOLLOW_UP_LABELS, KIND_LABELS, IssueForm, NumberingForm, OutcomeForm
 from webapp.notices.models import OrderStatus, RectificationOrder
 from webapp.registry.models import Organisation
-from webapp.web import is_htmx, render
+from webapp.web import after_post, render
 
 bp = Blueprint("notices", __name__)
 
@@ -30,15 +30,6 @@ bp = Blueprint("notices", __name__)
 @bp.context_processor
 def _labels() -> dict:
     return {"ORDER_KIND": KIND_LABELS, "FOLLOW_UP": FOLLOW_UP_LABELS}
-
-
-def _go(url: str):
-    """Redirect after a successful POST: a real redirect, or HX-Redirect for htmx requests."""
-    if is_htmx():
-        resp = make_response("", 200)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, code=303)
 
 
 def _verify_url(order: RectificationOrder) -> str:
@@ -153,7 +144,7 @@ def issue(inspection_id: int):
             else:
                 db.session.commit()
                 flash(_("已制发文书：%(number)s", number=order.number), "success")
-                return _go(url_for("notices.notice", order_id=order.id))
+                return after_post(url_for("notices.notice", order_id=order.id))
     status = 422 if request.method == "POST" else 200
     return render(
         "notices/issue.html",
@@ -206,7 +197,7 @@ def outcome(order_id: int):
             else:
                 db.session.commit()
                 flash(_("已记录复查结果"), "success")
-                return _go(url_for("notices.notice", order_id=order.id))
+                return after_post(url_for("notices.notice", order_id=order.id))
     status = 422 if request.method == "POST" else 200
     return render("notices/outcome.html", block="outcome_form", status=status, form=form, order=order, answers=answers)
 
@@ -238,7 +229,7 @@ def numbering():
         else:
             db.session.commit()
             flash(_("已保存文书编号设置"), "success")
-            return _go(url_for("notices.numbering"))
+            return after_post(url_for("notices.numbering"))
     status = 422 if request.method == "POST" else 200
     example = None
     if not form.errors and not form.form_errors:

@@ -22,7 +22,7 @@ from webapp.registry.inspectors import FIELD_LABELS, POOL_FILTERS, POOL_REASONS,
 from webapp.registry.models import Inspector, InspectorStatus
 from webapp.registry.unit_forms import choices
 from webapp.registry.views import bp
-from webapp.web import is_htmx, render
+from webapp.web import after_arg, after_post, is_htmx, render
 
 TEXT_FIELDS = ("name", "post", "rank", "specialties", "cert_no", "cert_valid_until", "draw_weight", "phone", "username")
 
@@ -96,20 +96,6 @@ class ConflictForm(_FieldErrors, FlaskForm):
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _after_arg() -> int | None:
-    raw = request.args.get("after", "")
-    return int(raw) if raw.isdigit() else None
-
-
-def _go(url: str):
-    """Redirect after a successful POST: a real redirect, or HX-Redirect for htmx requests."""
-    if is_htmx():
-        resp = make_response("", 200)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, code=303)
-
-
 def _back_to_detail(insp: Inspector, anchor: str | None = None):
     """After a successful action on the detail page: show it again, at the section acted on.
 
@@ -151,9 +137,9 @@ def _form_choices(form: InspectorForm, insp: Inspector | None) -> None:
 def inspectors():
     filters = InspectorFilters.from_args(request.args)
     page = services.list_inspectors(
-        current_user, filters, after=_after_arg(), page_size=current_app.config.get("PAGE_SIZE", 50)
+        current_user, filters, after=after_arg(), page_size=current_app.config.get("PAGE_SIZE", 50)
     )
-    context: dict[str, Any] = {"filters": filters, "page": page, "after": _after_arg(), "pool_filters": POOL_FILTERS}
+    context: dict[str, Any] = {"filters": filters, "page": page, "after": after_arg(), "pool_filters": POOL_FILTERS}
     if not is_htmx():  # the filter form is outside the results block
         orgs = services.visible_orgs(current_user)
         context["orgs"] = orgs if len(orgs) > 1 else []
@@ -173,7 +159,7 @@ def inspector_new():
         result = services.create_inspector(current_user, form.org_id.data, form.raw_values())
         if result.ok:
             flash(_("已新增执法检查人员：%(name)s", name=result.inspector.name), "success")
-            return _go(_detail_url(result.inspector))
+            return after_post(_detail_url(result.inspector))
         form.add_errors(_with_duplicate_link(result))
     status = 422 if request.method == "POST" else 200
     return render("registry/inspector_form.html", block="inspector_form", status=status, form=form, insp=None)
@@ -192,7 +178,7 @@ def inspector_edit(public_id: str):
                 _("已保存修改") if result.changes else _("没有需要保存的修改"),
                 "success" if result.changes else "warning",
             )
-            return _go(_detail_url(insp))
+            return after_post(_detail_url(insp))
         form.add_errors(_with_duplicate_link(result))
     status = 422 if request.method == "POST" else 200
     return render("registry/inspector_form.html", block="inspector_form", status=status, form=form, insp=insp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -14,21 +14,7 @@ from webapp.registry.labels import UNIT_STATUS
 from webapp.registry.unit_forms import StatusForm, UnitForm, choices, initial_data
 from webapp.registry.unit_services import FIELD_LABELS, MISSING_CHOICES, QUALITY_FIELDS, UnitFilters
 from webapp.registry.views import bp
-from webapp.web import is_htmx, render
-
-
-def _after_arg() -> int | None:
-    raw = request.args.get("after", "")
-    return int(raw) if raw.isdigit() else None
-
-
-def _go(url: str):
-    """Redirect after a successful POST: a real redirect, or HX-Redirect for htmx requests."""
-    if is_htmx():
-        resp = make_response("", 200)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, code=303)
+from webapp.web import after_arg, after_post, is_htmx, render
 
 
 def _unit_or_404(public_id: str):
@@ -43,12 +29,12 @@ def _unit_or_404(public_id: str):
 def units():
     filters = UnitFilters.from_args(request.args)
     page = services.list_units(
-        current_user, filters, after=_after_arg(), page_size=current_app.config.get("PAGE_SIZE", 50)
+        current_user, filters, after=after_arg(), page_size=current_app.config.get("PAGE_SIZE", 50)
     )
     context = {
         "filters": filters,
         "page": page,
-        "after": _after_arg(),
+        "after": after_arg(),
         "count_cap": services.COUNT_CAP,
     }
     if not is_htmx():  # the filter form is outside the results block: only full pages need its options
@@ -68,7 +54,7 @@ def unit_new():
         result = services.create_unit(current_user, form.org_id.data, form.raw_values())
         if result.ok:
             flash(_("已新增检查对象：%(name)s", name=result.unit.name), "success")
-            return _go(url_for("registry.unit_detail", public_id=result.unit.public_id))
+            return after_post(url_for("registry.unit_detail", public_id=result.unit.public_id))
         form.add_errors(_with_duplicate_link(result))
     status = 422 if request.method == "POST" else 200
     return render("registry/unit_form.html", block="unit_form", status=status, form=form, unit=None)
@@ -107,7 +93,7 @@ def unit_edit(public_id: str):
                 flash(_("已保存修改"), "success")
             else:
                 flash(_("没有需要保存的修改"), "warning")
-            return _go(url_for("registry.unit_detail", public_id=unit.public_id))
+            return after_post(url_for("registry.unit_detail", public_id=unit.public_id))
         form.add_errors(_with_duplicate_link(result))
     status = 422 if request.method == "POST" else 200
     return render("registry/unit_form.html", block="unit_form", status=status, form=form, unit=unit)
@@ -123,7 +109,7 @@ def unit_status(public_id: str):
     errors = services.change_status(current_user, unit, form.status.data, form.reason.data)
     if not errors:
         flash(_("状态已变更：%(old)s → %(new)s", old=UNIT_STATUS[old], new=UNIT_STATUS[unit.status]), "success")
-        return _go(url_for("registry.unit_detail", public_id=unit.public_id))
+        return after_post(url_for("registry.unit_detail", public_id=unit.public_id))
     form.add_errors(errors)
     return _detail(unit, form, status=422)
 
