@@ -526,7 +526,9 @@ def _manual_form_choices(form: ManualTaskForm, items: list, inspectors: list) ->
     people = [("", _("请选择"))] + [
         (
             i.public_id,
-            f"{i.name}（{i.org.short_name or i.org.name}{_('，可任主办') if i.can_lead else ''}）",
+            _("%(name)s（%(org)s，可任主办）", name=i.name, org=i.org.short_name or i.org.name)
+            if i.can_lead
+            else _("%(name)s（%(org)s）", name=i.name, org=i.org.short_name or i.org.name),
         )
         for i in inspectors
     ]
