@@ -115,6 +115,7 @@ EXPECTED: dict[str, str] = {
             "partner",
             "notice",
             "notice_pdf",
+            "check_form_pdf",
             "record",
             "answer",
             "finding_add",

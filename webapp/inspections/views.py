@@ -14,6 +14,7 @@ from webapp.inspections import photos as photo_services
 from webapp.inspections import services, signing
 from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm, apply_errors
 from webapp.inspections.models import InspectionStatus
+from webapp.onsite import checkform
 from webapp.web import is_htmx, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
@@ -380,4 +381,17 @@ def signature_png(token: str):
     resp = make_response(png)
     resp.headers["Content-Type"] = "image/png"
     resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+@bp.route("/tasks/<public_id>/check-form.pdf")
+@inspector_required
+def check_form_pdf(public_id: str):
+    ctx = _ctx(public_id)
+    data = checkform.check_form_for(ctx)
+    if data is None:
+        abort(404)
+    resp = make_response(checkform.check_form_pdf(data))
+    resp.headers["Content-Type"] = "application/pdf"
+    resp.headers["Content-Disposition"] = "inline; filename=check-form.pdf"
     return resp
