@@ -113,3 +113,77 @@ def test_supervisor_home_shows_the_draw_reminder_and_the_month(client, db):
     assert "本月检查任务" in page
     overdue_expected = 1 if today.day > 1 else 0
     assert f"<dt>已逾期</dt><dd>{overdue_expected}</dd>" in page
+
+
+def _order_scene(db, issued_on, days=5):
+    """A task of ``me`` and a partner with an inspection, and a 责令限期改正 order issued on ``issued_on``."""
+    import uuid
+
+    from flask_babel import force_locale
+
+    from webapp.inspections.models import Inspection
+    from webapp.notices import services
+
+    org = make_org()
+    org.short_name = "偃消"
+    item = make_item(org)
+    me_user = make_user(org, role=Role.INSPECTOR, username="me")
+    me = make_inspector(org, name="李卫国", user=me_user)
+    partner = make_inspector(org, name="赵志刚")
+    unit = make_unit(org, name="洛阳好运来超市")
+    task = _task(db, org, unit, _item_version_id(db, item), issued_on, [(me, True), (partner, True)])
+    task.status = TaskStatus.SUBMITTED
+    inspection = Inspection(client_uuid=str(uuid.uuid4()), task_id=task.id, org_id=org.id)
+    db.session.add(inspection)
+    db.session.flush()
+    with force_locale("zh_Hans"):
+        order = services.issue_order(
+            me_user,
+            inspection,
+            "deadline",
+            [{"text": "灭火器压力不足", "basis": "《中华人民共和国消防法》第十六条"}],
+            days,
+            today=issued_on,
+        )
+    db.session.commit()
+    return task, order
+
+
+def _reinspections(db):
+    from sqlalchemy import select
+
+    return db.session.execute(select(Task).where(Task.kind == TaskKind.REINSPECTION)).scalars().all()
+
+
+def test_a_passed_deadline_puts_the_reinspection_on_my_tasks_once(client, db):
+    from webapp import calendar
+
+    today = calendar.today()
+    task, order = _order_scene(db, today - dt.timedelta(days=30))
+    assert order.deadline < today and _reinspections(db) == []
+
+    login(client, "me")
+    first = client.get("/me").get_data(as_text=True)
+    second = client.get("/me").get_data(as_text=True)
+
+    db.session.expire_all()
+    (reinspection,) = _reinspections(db)  # created on the first visit, not again on the second
+    assert reinspection.parent_task_id == task.id
+    assert {a.inspector.name for a in reinspection.active_assignments} == {"李卫国", "赵志刚"}
+    for page in (first, second):
+        assert page.count(f"/inspections/tasks/{reinspection.public_id}") == 1
+        assert "复查" in page and order.number in page
+        assert "已逾期" in page  # the order's deadline has passed
+
+
+def test_an_issued_order_shows_the_working_days_left(client, db):
+    from webapp import calendar
+
+    today = calendar.today()
+    _, order = _order_scene(db, today, days=10)
+    login(client, "me")
+    page = client.get("/me").get_data(as_text=True)
+    assert f"整改期限 {order.deadline.isoformat()}" in page
+    assert "还剩10个工作日" in page
+    assert f"/notices/{order.id}" in page  # a tap opens the notice
+    assert _reinspections(db) == []  # nothing is due yet

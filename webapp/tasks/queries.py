@@ -3,6 +3,10 @@
 Only tasks where the inspector holds an active assignment are listed (a replaced inspector loses the task);
 tasks of an abandoned draw are cancelled and not shown. Drawn tasks are listed before publication too: the
 assigned inspectors are among the few who may see an unpublished draw.
+
+Before listing, :func:`ensure_reinspections` creates the 复查 tasks whose order deadline has passed, so a
+re-inspection shows up the moment it is due (the daily ``flask notices reinspections`` command is the
+backstop). Tasks with a pending 《责令限期改正通知书》 carry its deadline and the working days left.
 """
 
 from __future__ import annotations
@@ -13,11 +17,26 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from webapp import calendar
 from webapp.draw.models import Task, TaskAssignment, TaskStatus
 from webapp.extensions import db
+from webapp.notices.models import OrderKind, OrderStatus, RectificationOrder
 from webapp.registry.models import Inspector
 
 GROUPS = ("overdue", "today", "week", "later", "done")
+
+
+@dataclass
+class Deadline:
+    """A pending 责令限期改正 order of a task (or the order a 复查 task checks) and its countdown."""
+
+    order: RectificationOrder
+    days_left: int  # working days after today up to the deadline; negative once it has passed
+    reinspection: bool  # the task is the order's 复查
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
 
 
 @dataclass
@@ -25,6 +44,7 @@ class TaskRow:
     task: Task
     my_role: str  # lead | assist
     partners: list[Inspector]
+    deadline: Deadline | None = None
 
 
 @dataclass
@@ -45,6 +65,66 @@ def group_of(task: Task, today: dt.date) -> str:
         return "today"
     week_end = today + dt.timedelta(days=6 - today.weekday())
     return "week" if task.planned_date <= week_end else "later"
+
+
+def ensure_reinspections(org_id: int, today: dt.date) -> int:
+    """Create the due 复查 tasks if an order of ``org_id`` has passed its deadline without one; commits.
+
+    A cheap unlocked look first, so that an ordinary page load neither locks nor writes; only when something
+    is due does it call :func:`webapp.notices.services.create_due_reinspections` (idempotent and locked
+    against a concurrent run; it handles every organisation's due orders in one go). Returns the number of
+    tasks created.
+    """
+    from webapp.notices import services
+
+    due = db.session.execute(
+        select(RectificationOrder.id)
+        .where(
+            RectificationOrder.org_id == org_id,
+            RectificationOrder.status == OrderStatus.PENDING,
+            RectificationOrder.deadline < today,
+            RectificationOrder.reinspection_task_id.is_(None),
+        )
+        .limit(1)
+    ).first()
+    if due is None:
+        return 0
+    created = services.create_due_reinspections(None, today)
+    db.session.commit()
+    return len(created)
+
+
+def _deadlines(task_ids: list[int], today: dt.date) -> dict[int, Deadline]:
+    """The pending 限期改正 order of each task (issued on it, or checked by it as 复查), with working days left."""
+    if not task_ids:
+        return {}
+    orders = (
+        db.session.execute(
+            select(RectificationOrder)
+            .where(
+                RectificationOrder.kind == OrderKind.DEADLINE,
+                RectificationOrder.status == OrderStatus.PENDING,
+                RectificationOrder.task_id.in_(task_ids) | RectificationOrder.reinspection_task_id.in_(task_ids),
+            )
+            .order_by(RectificationOrder.deadline)
+        )
+        .scalars()
+        .all()
+    )
+    if not orders:
+        return {}
+    first = min(today, *(o.deadline for o in orders))
+    last = max(today, *(o.deadline for o in orders))
+    overrides = calendar.db_overrides(first, last)
+    out: dict[int, Deadline] = {}
+    for o in orders:
+        left = calendar.working_days_between(today, o.deadline, overrides)
+        if o.deadline < today:
+            left = min(left, -1)  # a deadline on a rest day that has passed is still past
+        out.setdefault(o.task_id, Deadline(o, left, reinspection=False))
+        if o.reinspection_task_id:
+            out.setdefault(o.reinspection_task_id, Deadline(o, left, reinspection=True))
+    return out
 
 
 def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) -> MyTasks:
@@ -74,9 +154,17 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
     for task in tasks:
         active = task.active_assignments
         mine = next(a for a in active if a.inspector_id == inspector.id)
-        row = TaskRow(task=task, my_role=mine.role, partners=[a.inspector for a in active if a is not mine])
+        row = TaskRow(
+            task=task,
+            my_role=mine.role,
+            partners=[a.inspector for a in active if a is not mine],
+        )
         result.groups[group_of(task, today)].append(row)
     result.groups["done"] = result.groups["done"][-done_limit:][::-1]
+    rows = [row for group in result.groups.values() for row in group]
+    deadlines = _deadlines([row.task.id for row in rows], today)
+    for row in rows:
+        row.deadline = deadlines.get(row.task.id)
     return result
 
 
