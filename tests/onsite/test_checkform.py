@@ -174,6 +174,7 @@ def test_assigned_inspector_prints_the_submitted_record(client, db, request, tmp
     _submit(client, db, sc)
     page = client.get(_url(sc.task, "/record")).get_data(as_text=True)
     assert "/check-form.pdf" in page and "打印检查表" in page
+    assert "/notices/new/" in page and "制发整改文书" in page  # result 责令限期改正: the order comes next
     resp = client.get(_url(sc.task, "/check-form.pdf"))
     assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/pdf"
     pdf = resp.data
