@@ -15,7 +15,7 @@ from webapp.inspections import services, signing
 from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm, apply_errors
 from webapp.inspections.models import InspectionStatus
 from webapp.onsite import checkform
-from webapp.web import is_htmx, render
+from webapp.web import after_post, is_htmx, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
@@ -25,14 +25,6 @@ def _ctx(public_id: str) -> services.TaskContext:
     if ctx is None:
         abort(404)
     return ctx
-
-
-def _go(url: str):
-    if is_htmx():
-        resp = make_response("", 200)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, code=303)
 
 
 def _record_context(ctx: services.TaskContext, **extra):
@@ -109,7 +101,7 @@ def start(public_id: str):
             errors=exc.errors,
         )
     db.session.commit()
-    return _go(url_for("inspections.record", public_id=public_id))
+    return after_post(url_for("inspections.record", public_id=public_id))
 
 
 @bp.route("/tasks/<public_id>/partner", methods=["POST"])
@@ -122,7 +114,7 @@ def partner(public_id: str):
         db.session.rollback()
         return _error(exc)
     db.session.commit()
-    return _go(url_for("inspections.record", public_id=public_id))
+    return after_post(url_for("inspections.record", public_id=public_id))
 
 
 @bp.route("/tasks/<public_id>/notice")
@@ -210,7 +202,7 @@ def finding_delete(public_id: str, finding_id: str):
         db.session.rollback()
         return _error(exc)
     db.session.commit()
-    return _go(url_for("inspections.record", public_id=public_id, _anchor="findings"))
+    return after_post(url_for("inspections.record", public_id=public_id, _anchor="findings"))
 
 
 @bp.route("/tasks/<public_id>/result", methods=["POST"])
@@ -263,7 +255,7 @@ def submit(public_id: str):
             "inspections/record.html", block="submit", status=422, **_record_context(_ctx(public_id), result_form=form)
         )
     db.session.commit()
-    return _go(url_for("inspections.record", public_id=public_id))
+    return after_post(url_for("inspections.record", public_id=public_id))
 
 
 @bp.route("/tasks/<public_id>/supplement", methods=["POST"])
@@ -283,7 +275,7 @@ def supplement(public_id: str):
             **_record_context(_ctx(public_id), supplement_form=form),
         )
     db.session.commit()
-    return _go(url_for("inspections.record", public_id=public_id))
+    return after_post(url_for("inspections.record", public_id=public_id))
 
 
 @bp.route("/tasks/<public_id>/findings/<finding_id>/photos", methods=["POST"])
