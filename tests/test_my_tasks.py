@@ -187,3 +187,35 @@ def test_an_issued_order_shows_the_working_days_left(client, db):
     assert "还剩10个工作日" in page
     assert f"/notices/{order.id}" in page  # a tap opens the notice
     assert _reinspections(db) == []  # nothing is due yet
+
+
+def test_done_tasks_count_down_to_the_20_working_day_publication_deadline(client, db):
+    import uuid
+
+    from webapp import calendar
+    from webapp.inspections.models import Inspection, InspectionStatus
+
+    org = make_org()
+    version_id = _item_version_id(db, make_item(org))
+    user = make_user(org, role=Role.INSPECTOR, username="done")
+    me = make_inspector(org, user=user)
+    today = calendar.today()
+    checked_on = today - dt.timedelta(days=3)
+    task = _task(db, org, make_unit(org, name="已检查的茶楼"), version_id, checked_on, [(me, True)], TaskStatus.SUBMITTED)
+    checked_at = dt.datetime.combine(checked_on, dt.time(10), tzinfo=calendar.SHANGHAI)
+    db.session.add(
+        Inspection(
+            client_uuid=str(uuid.uuid4()),
+            task_id=task.id,
+            org_id=org.id,
+            status=InspectionStatus.SUBMITTED,
+            submitted_at=checked_at.astimezone(dt.UTC),
+        )
+    )
+    db.session.commit()
+    login(client, "done")
+    page = client.get("/me").get_data(as_text=True)
+    due = calendar.add_working_days(checked_on, 20)
+    assert "已检查的茶楼" in page and "已完成" in page
+    assert f"结果公示期限 {due.isoformat()}" in page
+    assert f"还剩{calendar.working_days_between(today, due)}个工作日" in page

@@ -45,6 +45,8 @@ class TaskRow:
     my_role: str  # lead | assist
     partners: list[Inspector]
     deadline: Deadline | None = None
+    publish_by: dt.date | None = None  # done tasks: the result is due on the public site by this day
+    publish_days_left: int | None = None
 
 
 @dataclass
@@ -165,7 +167,42 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
     deadlines = _deadlines([row.task.id for row in rows], today)
     for row in rows:
         row.deadline = deadlines.get(row.task.id)
+    _publication_deadlines(result.groups["done"], today)
     return result
+
+
+PUBLISH_WITHIN_WORKING_DAYS = 20  # 一公开: results are public within 20 working days of the check
+
+
+def _publication_deadlines(rows: list[TaskRow], today: dt.date) -> None:
+    """Set, on each done row, the day its result must be public by and the working days left until then."""
+    from sqlalchemy import func
+
+    from webapp.inspections.models import Inspection, InspectionStatus
+
+    if not rows:
+        return
+    checked = dict(
+        db.session.execute(
+            select(Inspection.task_id, func.min(Inspection.submitted_at))
+            .where(
+                Inspection.task_id.in_([r.task.id for r in rows]),
+                Inspection.status == InspectionStatus.SUBMITTED,
+            )
+            .group_by(Inspection.task_id)
+        ).all()
+    )
+    if not checked:
+        return
+    days = {tid: at.astimezone(calendar.SHANGHAI).date() for tid, at in checked.items() if at is not None}
+    overrides = calendar.db_overrides(min(days.values()), today + dt.timedelta(days=60))
+    for row in rows:
+        day = days.get(row.task.id)
+        if day is None:
+            continue
+        row.publish_by = calendar.add_working_days(day, PUBLISH_WITHIN_WORKING_DAYS, overrides)
+        left = calendar.working_days_between(today, row.publish_by, overrides)
+        row.publish_days_left = left if row.publish_by >= today else min(left, -1)
 
 
 def month_task_counts(user, today: dt.date) -> dict[str, int]:
