@@ -201,7 +201,8 @@ def test_done_tasks_count_down_to_the_20_working_day_publication_deadline(client
     me = make_inspector(org, user=user)
     today = calendar.today()
     checked_on = today - dt.timedelta(days=3)
-    task = _task(db, org, make_unit(org, name="已检查的茶楼"), version_id, checked_on, [(me, True)], TaskStatus.SUBMITTED)
+    unit = make_unit(org, name="已检查的茶楼")
+    task = _task(db, org, unit, version_id, checked_on, [(me, True)], TaskStatus.SUBMITTED)
     checked_at = dt.datetime.combine(checked_on, dt.time(10), tzinfo=calendar.SHANGHAI)
     db.session.add(
         Inspection(
