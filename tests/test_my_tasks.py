@@ -220,3 +220,21 @@ def test_done_tasks_count_down_to_the_20_working_day_publication_deadline(client
     assert "已检查的茶楼" in page and "已完成" in page
     assert f"结果公示期限 {due.isoformat()}" in page
     assert f"还剩{calendar.working_days_between(today, due)}个工作日" in page
+
+
+def test_only_the_latest_done_tasks_are_listed(client, db):
+    org = make_org()
+    version_id = _item_version_id(db, make_item(org))
+    me = make_inspector(org, user=make_user(org, role=Role.INSPECTOR, username="veteran"))
+    start = dt.date(2026, 1, 5)
+    for i in range(22):
+        unit = make_unit(org, name=f"历史单位{i:02d}号")
+        _task(db, org, unit, version_id, start + dt.timedelta(days=i), [(me, True)], TaskStatus.SUBMITTED)
+    _task(db, org, make_unit(org, name="待查的书店"), version_id, dt.date(2099, 1, 5), [(me, True)])
+    db.session.commit()
+    login(client, "veteran")
+    page = client.get("/me").get_data(as_text=True)
+    assert "待查的书店" in page
+    assert "历史单位21号" in page and "历史单位02号" in page  # the latest 20, newest first
+    assert "历史单位01号" not in page and "历史单位00号" not in page
+    assert page.index("历史单位21号") < page.index("历史单位02号")

@@ -133,27 +133,27 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
     result = MyTasks()
     if inspector is None:
         return result
-    tasks = (
-        db.session.execute(
-            select(Task)
-            .join(TaskAssignment, TaskAssignment.task_id == Task.id)
-            .where(
-                TaskAssignment.inspector_id == inspector.id,
-                TaskAssignment.active.is_(True),
-                Task.status != TaskStatus.CANCELLED,
-            )
-            .options(
-                selectinload(Task.unit),
-                selectinload(Task.item_version),
-                selectinload(Task.assignments).selectinload(TaskAssignment.inspector),
-            )
-            .order_by(Task.planned_date, Task.id)
+    mine_active = (
+        select(Task)
+        .join(TaskAssignment, TaskAssignment.task_id == Task.id)
+        .where(TaskAssignment.inspector_id == inspector.id, TaskAssignment.active.is_(True))
+        .options(
+            selectinload(Task.unit),
+            selectinload(Task.item_version),
+            selectinload(Task.assignments).selectinload(TaskAssignment.inspector),
         )
+    )
+    # Open tasks all; of the done ones only the latest few (an inspector's history grows by hundreds a year).
+    open_stmt = mine_active.where(Task.status.in_([TaskStatus.PLANNED, TaskStatus.IN_PROGRESS]))
+    done_stmt = mine_active.where(Task.status == TaskStatus.SUBMITTED)
+    open_tasks = db.session.execute(open_stmt.order_by(Task.planned_date, Task.id)).scalars().unique().all()
+    done_tasks = (
+        db.session.execute(done_stmt.order_by(Task.planned_date.desc(), Task.id.desc()).limit(done_limit))
         .scalars()
         .unique()
         .all()
     )
-    for task in tasks:
+    for task in [*open_tasks, *done_tasks]:
         active = task.active_assignments
         mine = next(a for a in active if a.inspector_id == inspector.id)
         row = TaskRow(
@@ -162,7 +162,6 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
             partners=[a.inspector for a in active if a is not mine],
         )
         result.groups[group_of(task, today)].append(row)
-    result.groups["done"] = result.groups["done"][-done_limit:][::-1]
     rows = [row for group in result.groups.values() for row in group]
     deadlines = _deadlines([row.task.id for row in rows], today)
     for row in rows:
