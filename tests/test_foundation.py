@@ -85,3 +85,29 @@ def test_inspector_cannot_open_supervisor_pages(client, db, login_as):
     db.session.commit()
     login_as(insp)
     assert client.get("/registry/units").status_code == 403
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(db):
+    from flask import request
+
+    from tests.conftest import app_test_config
+    from webapp import create_app
+
+    seen = {}
+    for proxies in (0, 1):
+        app = create_app({**app_test_config(), "TRUSTED_PROXIES": proxies})
+
+        @app.get("/_probe")
+        def probe():  # a throwaway route, added in this test only, that echoes the client address
+            return request.remote_addr or ""
+
+        seen[proxies] = (
+            app.test_client()
+            .get("/_probe", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": "203.0.113.7"})
+            .get_data(as_text=True)
+        )
+        with app.app_context():
+            from webapp.extensions import db as _db
+
+            _db.engine.dispose()
+    assert seen == {0: "127.0.0.1", 1: "203.0.113.7"}

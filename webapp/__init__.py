@@ -37,6 +37,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: the client address (login rate limit, audit) and https come from the proxy's headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -115,6 +121,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.notices.views import bp as notices_bp
 
     app.register_blueprint(notices_bp)
+    from webapp.dashboard.views import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
 
 
 def _asset_url(app: Flask):
