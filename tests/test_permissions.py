@@ -23,6 +23,7 @@ EXPECTED: dict[str, str] = {
     "auth.password": LOGIN,
     "core.home": LOGIN,
     "core.me": LOGIN,
+    "dashboard.index": SUPERVISOR,
     "core.set_language": PUBLIC,
     "core.healthz": PUBLIC,
     # the item list: supervisors read it, admins keep it
@@ -130,6 +131,8 @@ EXPECTED: dict[str, str] = {
     "inspections.photo": LOGIN,
     "inspections.photo_thumb": LOGIN,
     "inspections.signature_png": LOGIN,
+    # public site, part 2 (items, plans, results, feed, API)
+    **{f"public.{name}": PUBLIC for name in ("items", "plans", "results_page", "feed", "api_results")},
 }
 
 ROLES_ALLOWED = {

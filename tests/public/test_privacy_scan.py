@@ -14,11 +14,13 @@ from urllib.parse import urljoin, urlsplit
 from sqlalchemy import select
 
 from tests.public.test_public import next_period
+from tests.public.test_results_pages import add_inspection, add_order
 from webapp import demo
 from webapp.auth.models import Role, User
 from webapp.draw import services
 from webapp.draw.models import DrawWitness
 from webapp.draw.queries import get_item, get_org
+from webapp.notices.models import OrderStatus
 from webapp.registry.models import Inspector, Organisation, Unit
 
 HREF = re.compile(r'href="([^"]+)"')
@@ -62,7 +64,27 @@ def test_no_public_page_of_the_demo_shows_an_unmasked_name_or_phone(client, db):
     services.publish(supervisor, draw)
     db.session.commit()
 
+    # a submitted result on a drawn task, whose problems name the people involved and a phone number
+    unit = task.unit
+    contact = unit.safety_person or unit.contact_name or unit.legal_rep or "赵建华"
+    ins = add_inspection(
+        db,
+        task,
+        findings=[f"疏散通道堵塞，{contact}称经{out.name}同意，电话{out.phone or '13812341188'}", "灭火器压力不足"],
+    )
+    add_order(db, ins, unit, status=OrderStatus.NOT_RECTIFIED)
+    db.session.commit()
+
     pages = crawl(client)
+    for url in (
+        "/public/items",
+        "/public/plans",
+        "/public/results",
+        "/public/feed.atom",
+        "/public/api/v1/results.json",
+    ):
+        assert url in pages, url
+    assert "疏散通道堵塞" in pages["/public/results"] and "灭火器压力不足" in pages["/public/api/v1/results.json"]
     assert f"/public/draws/{draw.public_id}" in pages
     assert f"/public/draws/{draw.public_id}/bundle.json" in pages and "/public/verify.py" in pages
 

@@ -15,14 +15,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, session
+from flask import Blueprint, Response, abort, make_response, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
 from webapp.auth.permissions import public
 from webapp.draw.labels import draw_globals
-from webapp.public import queries
+from webapp.public import catalog, queries, results
+from webapp.public import feed as atom
 from webapp.public.example import worked_example
 from webapp.web import render
 
@@ -182,3 +183,73 @@ def verify():
         queries.list_last_modified(),
         lambda: render("public/verify.html", example=worked_example(), latest=latest),
     )
+
+
+@bp.get("/items")
+@public
+def items():
+    groups = catalog.item_list()
+    version, last = catalog.items_version(groups)
+    return conditional(version, last, lambda: render("public/items.html", groups=groups))
+
+
+@bp.get("/plans")
+@public
+def plans():
+    years = catalog.plan_years()
+    try:
+        year = int(request.args["year"]) if request.args.get("year") else (years[0] if years else None)
+    except ValueError:
+        year = years[0] if years else None
+    rows = catalog.plan_list(year)
+    return conditional(
+        f"plans:{year}:{years}:" + catalog.plans_version(rows),
+        queries.list_last_modified(),
+        lambda: render("public/plans.html", plans=rows, years=years, year=year),
+    )
+
+
+@bp.get("/results")
+@public
+def results_page():
+    found = results.search(request.args.get("q", ""), _page_arg())
+    return conditional(
+        results.page_version(found),
+        results.last_modified(),
+        lambda: render("public/results.html", found=found),
+    )
+
+
+@bp.get("/feed.atom")
+@public
+def feed():
+    items = atom.entries()
+    last = max((e.updated for e in items), default=None)
+    return conditional(
+        atom.version(items),
+        last,
+        lambda: Response(atom.render_atom(items), mimetype="application/atom+xml"),
+    )
+
+
+@bp.get("/api/v1/results.json")
+@public
+def api_results():
+    found = results.search(request.args.get("q", ""), _page_arg())
+
+    def build() -> Response:
+        nxt = url_for("public.api_results", q=found.query or None, page=found.page + 1) if found.has_next else None
+        payload = {
+            "page": found.page,
+            "per_page": results.PER_PAGE,
+            "has_next": found.has_next,
+            "next": nxt,
+            "query": found.query,
+            "results": [results.as_json(r) for r in found.rows],
+        }
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True) + "\n"
+        resp = Response(body, mimetype="application/json")
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
+
+    return conditional("api:" + results.page_version(found), results.last_modified(), build)

@@ -1,0 +1,97 @@
+"""The Atom feed (RFC 4287) of the public site: newly published draws and newly submitted results.
+
+Built with ElementTree so the XML is always well-formed; every text is already masked by the queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from webapp.public import queries, results
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_SIZE = 20
+
+
+@dataclass
+class Entry:
+    id: str
+    title: str
+    link: str
+    updated: dt.datetime
+    summary: str
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+
+
+def entries() -> list[Entry]:
+    """The newest published draws and results, newest first, at most ``FEED_SIZE``."""
+    out: list[Entry] = []
+    for d in queries.draw_list(1, per_page=FEED_SIZE).rows:
+        status = _("已放弃") if d.status == "abandoned" else _("已公布")
+        out.append(
+            Entry(
+                id=url_for("public.draw", public_id=d.public_id, _external=True),
+                title=_("%(org)s %(period)s 抽取结果", org=d.org_name, period=d.period),
+                link=url_for("public.draw", public_id=d.public_id, _external=True),
+                updated=_utc(d.published_at),
+                summary=f"{d.item_name} · {status} · " + _("%(n)d项检查任务", n=d.task_count),
+            )
+        )
+    for r in results.search("", 1, per_page=FEED_SIZE).rows:
+        link = url_for("public.results_page", q=r.uscc or r.unit, _external=True) + f"#r-{r.id}"
+        summary = f"{r.date.isoformat()} · {r.organisation} · {r.item} · {r.category_label}"
+        if r.rectification_label:
+            summary += " · " + _("整改情况") + "：" + r.rectification_label
+        out.append(
+            Entry(
+                id=f"{url_for('public.results_page', _external=True)}#r-{r.id}",
+                title=_("%(unit)s 抽查结果", unit=r.unit),
+                link=link,
+                updated=_utc(r.submitted_at),
+                summary=summary,
+            )
+        )
+    out.sort(key=lambda e: (e.updated, e.id), reverse=True)
+    return out[:FEED_SIZE]
+
+
+def version(items: list[Entry]) -> str:
+    return queries.etag_for("feed", *(repr(e) for e in items))
+
+
+def render_atom(items: list[Entry]) -> bytes:
+    ET.register_namespace("", ATOM)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", "zh-Hans")
+    sub(feed, "id", url_for("public.feed", _external=True))
+    sub(feed, "title", _("“双随机、一公开”公开信息"))
+    sub(feed, "updated", max((e.updated for e in items), default=_utc(None)).isoformat())
+    sub(feed, "link", rel="self", href=url_for("public.feed", _external=True))
+    sub(feed, "link", rel="alternate", href=url_for("public.index", _external=True))
+    author = sub(feed, "author")
+    sub(author, "name", _("双随机、一公开"))
+    for e in items:
+        entry = sub(feed, "entry")
+        sub(entry, "id", e.id)
+        sub(entry, "title", e.title)
+        sub(entry, "link", rel="alternate", href=e.link)
+        sub(entry, "updated", e.updated.isoformat())
+        sub(entry, "summary", e.summary)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

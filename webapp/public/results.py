@@ -1,0 +1,218 @@
+"""Read-only look-ups for the published inspection results (抽查结果公示). Everything returned is masked.
+
+What is public (decided here, documented in docs/api.md):
+
+* an inspection once it is **submitted** (drafts never), and only the latest record of a check: a record
+  superseded by a supplementary record is replaced by it;
+* of a task drawn in a **published** (or abandoned) draw, or of a task made by hand (complaint, referral,
+  reinspection: ``draw_id`` is empty). A result of a draw that is not yet published stays hidden, so the
+  results never reveal a draw before its publication;
+* the published category (the eight national categories), never 合格/不合格 and never the check-form result;
+* problems as a short summary, scrubbed of the names of the unit's people, the inspectors and the signers,
+  of phone numbers and ID numbers (``masking.scrub``);
+* the rectification status of the order issued on the check, and penalties (行政处罚) with their decision
+  number and date.
+
+The 20-working-day publication deadline is the inspectors' duty; the site shows what has been submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from webapp.calendar import SHANGHAI
+from webapp.catalog.models import ItemVersion
+from webapp.draw.models import Draw, Task, TaskAssignment
+from webapp.draw.services import PUBLIC_STATUSES
+from webapp.extensions import db
+from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature
+from webapp.inspections.services import CATEGORY_LABELS
+from webapp.notices.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
+from webapp.public.masking import scrub
+from webapp.public.queries import etag_for
+from webapp.registry.models import Inspector, Organisation, Unit
+
+PER_PAGE = 20
+SUMMARY_CHARS = 60  # each problem is cut to this many characters in the summary
+
+ORDER_STATUS = {
+    OrderStatus.PENDING: _l("整改中（待复查）"),
+    OrderStatus.RECTIFIED: _l("已整改"),
+    OrderStatus.NOT_RECTIFIED: _l("逾期未改正"),
+}
+
+
+@dataclass
+class Penalty:
+    decision_number: str
+    decision_date: dt.date | None
+
+
+@dataclass
+class PublicResult:
+    id: str  # the inspection's public id
+    unit: str
+    uscc: str | None
+    item: str
+    date: dt.date
+    organisation: str
+    category: str  # PublishedCategory value
+    category_label: str
+    problems: list[str]
+    rectification_status: str | None  # OrderStatus value, None when no order was issued
+    rectification_label: str | None
+    penalties: list[Penalty] = field(default_factory=list)
+    submitted_at: dt.datetime | None = None
+
+
+@dataclass
+class ResultPage:
+    rows: list[PublicResult]
+    page: int
+    has_next: bool
+    query: str
+
+
+def _public_inspections():
+    """The select of public inspections (with task, unit, item, organisation), newest first."""
+    newer = aliased(Inspection)
+    superseded = select(newer.id).where(
+        newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED
+    )
+    return (
+        select(Inspection, Unit, ItemVersion.name, Organisation.name)
+        .join(Task, Task.id == Inspection.task_id)
+        .outerjoin(Draw, Draw.id == Task.draw_id)
+        .join(Unit, Unit.id == Task.unit_id)
+        .join(ItemVersion, ItemVersion.id == Task.item_version_id)
+        .join(Organisation, Organisation.id == Inspection.org_id)
+        .where(
+            Inspection.status == InspectionStatus.SUBMITTED,
+            Inspection.category.is_not(None),
+            or_(Task.draw_id.is_(None), Draw.status.in_(PUBLIC_STATUSES)),
+            ~superseded.exists(),
+        )
+        .order_by(Inspection.submitted_at.desc(), Inspection.id.desc())
+    )
+
+
+def _check_date(ins: Inspection) -> dt.date:
+    when = ins.checkin_at or ins.submitted_at
+    if when is None:
+        return ins.task.planned_date
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(SHANGHAI).date()
+
+
+def _names(ins: Inspection, unit: Unit) -> list[str]:
+    names = [unit.legal_rep, unit.safety_person, unit.contact_name]
+    names += db.session.execute(
+        select(Inspector.name)
+        .join(TaskAssignment, TaskAssignment.inspector_id == Inspector.id)
+        .where(TaskAssignment.task_id == ins.task_id)
+    ).scalars()
+    names += db.session.execute(select(Signature.signer_name).where(Signature.inspection_id == ins.id)).scalars()
+    return [n for n in names if n]
+
+
+def _summary(text: str, names: list[str]) -> str:
+    text = scrub(" ".join(text.split()), names)
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+def _row(ins: Inspection, unit: Unit, item: str, org: str) -> PublicResult:
+    names = _names(ins, unit)
+    findings = db.session.execute(select(Finding.text).where(Finding.inspection_id == ins.id).order_by(Finding.seq))
+    order = db.session.execute(
+        select(RectificationOrder)
+        .where(RectificationOrder.inspection_id == ins.id)
+        .order_by(RectificationOrder.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    penalties: list[Penalty] = []
+    if order is not None:
+        penalties = [
+            Penalty(number, day)
+            for number, day in db.session.execute(
+                select(FollowUp.decision_number, FollowUp.decision_date)
+                .join(RectificationOrder, RectificationOrder.id == FollowUp.order_id)
+                .where(
+                    RectificationOrder.inspection_id == ins.id,
+                    FollowUp.kind == FollowUpKind.PENALTY,
+                    FollowUp.decision_number.is_not(None),
+                )
+                .order_by(FollowUp.id)
+            )
+        ]
+    return PublicResult(
+        id=ins.public_id,
+        unit=unit.name,
+        uscc=unit.uscc,
+        item=item,
+        date=_check_date(ins),
+        organisation=org,
+        category=ins.category.value,
+        category_label=CATEGORY_LABELS[ins.category](),
+        problems=[_summary(t, names) for t in findings.scalars()],
+        rectification_status=order.status.value if order else None,
+        rectification_label=str(ORDER_STATUS[order.status]) if order else None,
+        penalties=penalties,
+        submitted_at=ins.submitted_at,
+    )
+
+
+def search(query: str = "", page: int = 1, per_page: int = PER_PAGE) -> ResultPage:
+    """Public results, newest first; ``query`` matches part of the unit's name or its whole USCC."""
+    page = max(1, page)
+    query = " ".join((query or "").split())[:100]
+    q = _public_inspections()
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(or_(Unit.name.like(like, escape="\\"), Unit.uscc == query.upper()))
+    q = q.offset((page - 1) * per_page).limit(per_page + 1)
+    rows = [_row(ins, unit, item, org) for ins, unit, item, org in db.session.execute(q)]
+    return ResultPage(rows[:per_page], page, len(rows) > per_page, query)
+
+
+def last_modified() -> dt.datetime | None:
+    stamps = [
+        db.session.execute(
+            select(func.max(Inspection.submitted_at)).where(Inspection.status == InspectionStatus.SUBMITTED)
+        ).scalar(),
+        db.session.execute(select(func.max(RectificationOrder.status_at))).scalar(),
+        db.session.execute(select(func.max(RectificationOrder.issued_at))).scalar(),
+        db.session.execute(select(func.max(FollowUp.created_at))).scalar(),
+        db.session.execute(select(func.max(Draw.published_at))).scalar(),
+    ]
+    stamps = [s.replace(tzinfo=dt.UTC) if s.tzinfo is None else s for s in stamps if s is not None]
+    return max(stamps) if stamps else None
+
+
+def page_version(result: ResultPage) -> str:
+    return etag_for("results", result.query, result.page, result.has_next, *(repr(r) for r in result.rows))
+
+
+def as_json(r: PublicResult) -> dict:
+    """One result in the stable shape of /public/api/v1/results.json (docs/api.md): change only by adding."""
+    return {
+        "id": r.id,
+        "unit": r.unit,
+        "uscc": r.uscc,
+        "item": r.item,
+        "date": r.date.isoformat(),
+        "organisation": r.organisation,
+        "category": r.category,
+        "category_label": r.category_label,
+        "problems": r.problems,
+        "rectification_status": r.rectification_status,
+        "penalties": [
+            {"decision_number": p.decision_number, "decision_date": p.decision_date and p.decision_date.isoformat()}
+            for p in r.penalties
+        ],
+    }
