@@ -24,6 +24,9 @@ EXPECTED: dict[str, str] = {
     "core.home": LOGIN,
     "core.me": LOGIN,
     "dashboard.index": SUPERVISOR,
+    "dashboard.export_tasks": SUPERVISOR,
+    "dashboard.export_results": SUPERVISOR,
+    "dashboard.export_rectifications": SUPERVISOR,
     "core.set_language": PUBLIC,
     "core.healthz": PUBLIC,
     # the item list: supervisors read it, admins keep it

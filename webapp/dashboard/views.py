@@ -100,3 +100,6 @@ def index():
         risk_labels=risk_labels,
         charts=charts,
     )
+
+
+from webapp.dashboard import export_views  # noqa: E402, F401  (registers the export routes on bp)

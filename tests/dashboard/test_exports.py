@@ -1,0 +1,245 @@
+"""Dashboard exports: tasks, results (national platform layout) and rectifications as .xlsx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import uuid
+
+import openpyxl
+import pytest
+from sqlalchemy import event, select
+
+from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from webapp.audit import AuditEvent
+from webapp.auth.models import Role
+from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.extensions import db as _db
+from webapp.inspections.models import Inspection, InspectionStatus, PublishedCategory
+from webapp.notices.models import OrderKind, OrderStatus, RectificationOrder
+from webapp.registry.models import OrgKind
+
+UTC = dt.UTC
+
+
+class World:
+    pass
+
+
+def task(org, unit, version_id, day, status=TaskStatus.PLANNED, people=()):
+    t = Task(
+        org_id=org.id,
+        unit_id=unit.id,
+        item_version_id=version_id,
+        kind=TaskKind.ROUTINE,
+        planned_date=day,
+        status=status,
+    )
+    _db.session.add(t)
+    _db.session.flush()
+    for slot, (insp, active) in enumerate(people):
+        _db.session.add(
+            TaskAssignment(
+                task_id=t.id,
+                slot=slot,
+                dept="fire",
+                role="lead" if slot == 0 else "assist",
+                inspector_id=insp.id,
+                active=active,
+            )
+        )
+    _db.session.flush()
+    return t
+
+
+def inspection(t, submitted_at, category, supersedes=None):
+    ins = Inspection(
+        client_uuid=str(uuid.uuid4()),
+        task_id=t.id,
+        org_id=t.org_id,
+        status=InspectionStatus.SUBMITTED,
+        submitted_at=submitted_at,
+        category=category,
+        supersedes_id=supersedes.id if supersedes else None,
+    )
+    _db.session.add(ins)
+    _db.session.flush()
+    return ins
+
+
+def order(org, ins, t, unit, n, status=OrderStatus.PENDING, outcome=None, issued_on=dt.date(2026, 11, 2)):
+    o = RectificationOrder(
+        org_id=org.id,
+        inspection_id=ins.id,
+        task_id=t.id,
+        unit_id=unit.id,
+        kind=OrderKind.DEADLINE,
+        number=f"偃消限字〔{issued_on.year}〕{n}号",
+        year=issued_on.year,
+        seq=n,
+        problems=[{"text": "灭火器过期"}, {"text": "疏散通道堵塞"}],
+        issued_at=dt.datetime.combine(issued_on, dt.time(2), UTC),
+        issued_on=issued_on,
+        deadline=issued_on + dt.timedelta(days=10),
+        status=status,
+        outcome=outcome,
+    )
+    _db.session.add(o)
+    _db.session.flush()
+    return o
+
+
+@pytest.fixture
+def w(db):
+    w = World()
+    w.city = make_org(code="city", name="洛阳市消防救援支队", kind=OrgKind.ZHIDUI)
+    w.a = make_org(code="a", name="偃师区消防救援大队", parent=w.city)
+    w.other = make_org(code="x", name="外市大队")
+    item = make_item(w.city)
+    w.version = item.current.id
+    w.item_name = item.current.name
+    w.sup_a = make_user(w.a, Role.SUPERVISOR)
+    w.x = make_inspector(w.a, name="王小锋")
+    w.y = make_inspector(w.a, name="李四")
+    w.z = make_inspector(w.a, name="赵五")
+    w.ox = make_inspector(w.other, name="外人")
+    w.unit = make_unit(w.a, name="偃师宏达商贸有限公司")
+    w.ounit = make_unit(w.other, name="外市某公司")
+    # z was replaced by y: only active assignments are listed, in slot order
+    w.t = task(
+        w.a, w.unit, w.version, dt.date(2026, 11, 5), TaskStatus.SUBMITTED, [(w.x, True), (w.z, False), (w.y, True)]
+    )
+    w.ot = task(w.other, w.ounit, w.version, dt.date(2026, 11, 6), TaskStatus.SUBMITTED, [(w.ox, True)])
+    w.old = task(w.a, make_unit(w.a, name="去年单位"), w.version, dt.date(2025, 11, 6))
+    first = inspection(w.t, dt.datetime(2026, 11, 5, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
+    # corrected result supersedes the first; submitted 23:30 UTC = 6 Nov in Shanghai
+    w.ins = inspection(w.t, dt.datetime(2026, 11, 5, 23, 30, tzinfo=UTC), PublishedCategory.ORDERED_RECTIFY, first)
+    w.oins = inspection(w.ot, dt.datetime(2026, 11, 6, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
+    order(w.a, w.ins, w.t, w.unit, 7, OrderStatus.NOT_RECTIFIED, [True, False])
+    order(w.other, w.oins, w.ot, w.ounit, 8)
+    _db.session.commit()
+    return w
+
+
+def download(client, url):
+    resp = client.get(url)
+    assert resp.status_code == 200, resp.status_code
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    wb = openpyxl.load_workbook(io.BytesIO(resp.get_data()), read_only=True)
+    return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+
+
+def test_results_in_national_platform_layout(w, client, login_as):
+    login_as(w.sup_a)
+    rows = download(client, "/dashboard/export/results.xlsx")
+    assert rows[0] == [
+        "检查对象名称",
+        "统一社会信用代码",
+        "抽查事项",
+        "检查日期",
+        "检查人员",
+        "检查结果（公示类别）",
+        "检查机关",
+    ]
+    # only the result in force (the superseded one is gone), only own organisation's units
+    assert rows[1:] == [
+        [
+            "偃师宏达商贸有限公司",
+            w.unit.uscc,
+            w.item_name,
+            "2026-11-06",
+            "王小锋、李四",
+            "发现问题已责令改正",
+            "偃师区消防救援大队",
+        ]
+    ]
+    ev = _db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.results")).one()
+    assert json.loads(ev.data)["rows"] == 1
+
+
+def test_tasks_export_with_year_filter(w, client, login_as):
+    login_as(w.sup_a)
+    rows = download(client, "/dashboard/export/tasks.xlsx?year=2026&month=11")
+    assert rows[0] == [
+        "任务编号",
+        "检查对象名称",
+        "统一社会信用代码",
+        "抽查事项",
+        "计划检查日期",
+        "检查人员",
+        "任务状态",
+        "检查机关",
+    ]
+    assert rows[1:] == [
+        [
+            w.t.public_id,
+            "偃师宏达商贸有限公司",
+            w.unit.uscc,
+            w.item_name,
+            "2026-11-05",
+            "王小锋、李四",
+            "已完成",
+            "偃师区消防救援大队",
+        ]
+    ]
+    all_rows = download(client, "/dashboard/export/tasks.xlsx")
+    names = [r[1] for r in all_rows[1:]]
+    assert names == ["去年单位", "偃师宏达商贸有限公司"]
+    assert "外市某公司" not in names
+    assert download(client, "/dashboard/export/tasks.xlsx?year=2025&month=12")[1:] == []
+
+
+def test_rectifications_export(w, client, login_as):
+    login_as(w.sup_a)
+    rows = download(client, "/dashboard/export/rectifications.xlsx?year=2026")
+    assert rows[0] == ["文书编号", "单位", "统一社会信用代码", "期限", "状态", "复查结果", "检查机关"]
+    assert rows[1:] == [
+        [
+            "偃消限字〔2026〕7号",
+            "偃师宏达商贸有限公司",
+            w.unit.uscc,
+            "2026-11-12",
+            "逾期未改正",
+            "1/2项已改正",
+            "偃师区消防救援大队",
+        ]
+    ]
+    ev = _db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.rectifications")).one()
+    assert json.loads(ev.data) == {"rows": 1, "filters": {"year": 2026}}
+
+
+def test_each_export_is_one_query_whatever_the_rows(w, client, login_as):
+    for _n in range(3):
+        t = task(w.a, make_unit(w.a), w.version, dt.date(2026, 11, 9), TaskStatus.SUBMITTED, [(w.x, True), (w.y, True)])
+        inspection(t, dt.datetime(2026, 11, 9, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
+    _db.session.commit()
+    login_as(w.sup_a)
+    selects = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "task" in statement and "unit" in statement:
+            selects.append(statement)
+
+    engine = _db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        rows = download(client, "/dashboard/export/results.xlsx")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(rows) == 5
+    assert len(selects) == 1
+
+
+def test_exports_refused_to_inspectors(w, client, login_as):
+    user = make_user(w.a, Role.INSPECTOR)
+    _db.session.commit()
+    login_as(user)
+    for kind in ("tasks", "results", "rectifications"):
+        assert client.get(f"/dashboard/export/{kind}.xlsx").status_code == 403
+
+
+def test_dashboard_links_to_exports(w, client, login_as):
+    login_as(w.sup_a)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert "/dashboard/export/results.xlsx" in html and "导出检查结果" in html
