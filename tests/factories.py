@@ -122,3 +122,53 @@ def make_item(
         db.session.add(ChecklistPoint(item_version_id=version.id, seq=i, dept="fire", text=text))
     db.session.flush()
     return item
+
+
+def make_task(org, unit, version_id: int, day: dt.date, status=None, people=(), kind=None, **kw):
+    """A task with assignments: ``people`` is ``[(inspector, active), …]``; slot 0 leads."""
+    from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
+
+    task = Task(
+        org_id=org.id,
+        unit_id=unit.id,
+        item_version_id=version_id,
+        kind=kind or TaskKind.ROUTINE,
+        planned_date=day,
+        status=status or TaskStatus.PLANNED,
+        **kw,
+    )
+    db.session.add(task)
+    db.session.flush()
+    for slot, (insp, active) in enumerate(people):
+        db.session.add(
+            TaskAssignment(
+                task_id=task.id,
+                slot=slot,
+                dept="fire",
+                role="lead" if slot == 0 else "assist",
+                inspector_id=insp.id,
+                active=active,
+            )
+        )
+    db.session.flush()
+    return task
+
+
+def make_inspection(task, submitted_at: dt.datetime | None = None, category=None, supersedes=None):
+    """An inspection record of ``task``: submitted when ``submitted_at`` is given, else a draft."""
+    import uuid
+
+    from webapp.inspections.models import Inspection, InspectionStatus
+
+    ins = Inspection(
+        client_uuid=str(uuid.uuid4()),
+        task_id=task.id,
+        org_id=task.org_id,
+        status=InspectionStatus.SUBMITTED if submitted_at else InspectionStatus.DRAFT,
+        submitted_at=submitted_at,
+        category=category,
+        supersedes_id=supersedes.id if supersedes else None,
+    )
+    db.session.add(ins)
+    db.session.flush()
+    return ins

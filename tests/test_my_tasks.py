@@ -3,50 +3,20 @@
 import datetime as dt
 
 from tests.conftest import login
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp.auth.models import Role
-from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.draw.models import Task, TaskKind, TaskStatus
 from webapp.tasks.queries import group_of
 
 
 def _task(db, org, unit, version_id, date, people, status=TaskStatus.PLANNED):
-    task = Task(
-        org_id=org.id,
-        unit_id=unit.id,
-        item_version_id=version_id,
-        kind=TaskKind.COMPLAINT,
-        planned_date=date,
-        status=status,
-        origin_note="举报投诉",
-    )
-    db.session.add(task)
-    db.session.flush()
-    for slot, (insp, active) in enumerate(people):
-        db.session.add(
-            TaskAssignment(
-                task_id=task.id,
-                slot=slot,
-                dept="fire",
-                role="lead" if slot == 0 else "assist",
-                inspector_id=insp.id,
-                active=active,
-            )
-        )
-    return task
-
-
-def _item_version_id(db, item):
-    from sqlalchemy import select
-
-    from webapp.catalog.models import ItemVersion
-
-    return db.session.execute(select(ItemVersion.id).where(ItemVersion.item_id == item.id)).scalar_one()
+    return make_task(org, unit, version_id, date, status, people, kind=TaskKind.COMPLAINT, origin_note="举报投诉")
 
 
 def test_inspector_sees_own_tasks_with_partner_and_not_others(client, db):
     org = make_org()
     item = make_item(org)
-    version_id = _item_version_id(db, item)
+    version_id = item.current.id
     me_user = make_user(org, role=Role.INSPECTOR, username="me")
     other_user = make_user(org, role=Role.INSPECTOR, username="other")
     me = make_inspector(org, name="李卫国", user=me_user)
@@ -100,7 +70,7 @@ def test_grouping_by_due_date():
 def test_supervisor_home_shows_the_draw_reminder_and_the_month(client, db):
     org = make_org()
     item = make_item(org)
-    version_id = _item_version_id(db, item)
+    version_id = item.current.id
     make_user(org, role=Role.SUPERVISOR, username="boss")
     insp = make_inspector(org)
     today = dt.date.today()
@@ -131,7 +101,7 @@ def _order_scene(db, issued_on, days=5):
     me = make_inspector(org, name="李卫国", user=me_user)
     partner = make_inspector(org, name="赵志刚")
     unit = make_unit(org, name="洛阳好运来超市")
-    task = _task(db, org, unit, _item_version_id(db, item), issued_on, [(me, True), (partner, True)])
+    task = _task(db, org, unit, item.current.id, issued_on, [(me, True), (partner, True)])
     task.status = TaskStatus.SUBMITTED
     inspection = Inspection(client_uuid=str(uuid.uuid4()), task_id=task.id, org_id=org.id)
     db.session.add(inspection)
@@ -196,7 +166,7 @@ def test_done_tasks_count_down_to_the_20_working_day_publication_deadline(client
     from webapp.inspections.models import Inspection, InspectionStatus
 
     org = make_org()
-    version_id = _item_version_id(db, make_item(org))
+    version_id = make_item(org).current.id
     user = make_user(org, role=Role.INSPECTOR, username="done")
     me = make_inspector(org, user=user)
     today = calendar.today()
@@ -224,7 +194,7 @@ def test_done_tasks_count_down_to_the_20_working_day_publication_deadline(client
 
 def test_only_the_latest_done_tasks_are_listed(client, db):
     org = make_org()
-    version_id = _item_version_id(db, make_item(org))
+    version_id = make_item(org).current.id
     me = make_inspector(org, user=make_user(org, role=Role.INSPECTOR, username="veteran"))
     start = dt.date(2026, 1, 5)
     for i in range(22):

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.factories import make_inspection, make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp import calendar
 from webapp.auth.models import Role
 from webapp.dashboard import queries
 from webapp.dashboard.charts import Bar, hbars
-from webapp.draw.models import Plan, Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.draw.models import Plan, TaskStatus
 from webapp.extensions import db as _db
-from webapp.inspections.models import Inspection, InspectionStatus, PublishedCategory
+from webapp.inspections.models import PublishedCategory
 from webapp.notices.models import OrderKind, OrderStatus, RectificationOrder
 from webapp.registry.models import OrgKind, RiskLevel, UnitClass, UnitStatus
 
@@ -24,47 +23,6 @@ UTC = dt.UTC
 
 class World:
     pass
-
-
-def task(org, unit, version_id, day, status=TaskStatus.PLANNED, people=()):
-    t = Task(
-        org_id=org.id,
-        unit_id=unit.id,
-        item_version_id=version_id,
-        kind=TaskKind.ROUTINE,
-        planned_date=day,
-        status=status,
-    )
-    _db.session.add(t)
-    _db.session.flush()
-    for slot, (insp, active) in enumerate(people):
-        _db.session.add(
-            TaskAssignment(
-                task_id=t.id,
-                slot=slot,
-                dept="fire",
-                role="lead" if slot == 0 else "assist",
-                inspector_id=insp.id,
-                active=active,
-            )
-        )
-    _db.session.flush()
-    return t
-
-
-def inspection(t, submitted_at=None, category=None, supersedes=None):
-    ins = Inspection(
-        client_uuid=str(uuid.uuid4()),
-        task_id=t.id,
-        org_id=t.org_id,
-        status=InspectionStatus.SUBMITTED if submitted_at else InspectionStatus.DRAFT,
-        submitted_at=submitted_at,
-        category=category,
-        supersedes_id=supersedes.id if supersedes else None,
-    )
-    _db.session.add(ins)
-    _db.session.flush()
-    return ins
 
 
 @pytest.fixture
@@ -87,17 +45,17 @@ def w(db):
 def month_world(w):
     u = make_unit(w.a)
     xy = [(w.x, True), (w.y, True)]
-    t1 = task(w.a, u, w.version, dt.date(2026, 11, 5), TaskStatus.SUBMITTED, xy)
-    inspection(t1, dt.datetime(2026, 11, 8, 2, tzinfo=UTC))
+    t1 = make_task(w.a, u, w.version, dt.date(2026, 11, 5), TaskStatus.SUBMITTED, xy)
+    make_inspection(t1, dt.datetime(2026, 11, 8, 2, tzinfo=UTC))
     # submitted 11 Nov 01:00 in Shanghai: after the 10th checkpoint although still 10 Nov in UTC
-    t2 = task(w.a, u, w.version, dt.date(2026, 11, 8), TaskStatus.SUBMITTED, [(w.x, True), (w.z, False)])
-    inspection(t2, dt.datetime(2026, 11, 10, 17, tzinfo=UTC))
-    task(w.a, u, w.version, dt.date(2026, 11, 12), TaskStatus.IN_PROGRESS, [(w.x, True)])
-    task(w.a, u, w.version, dt.date(2026, 11, 25), TaskStatus.PLANNED, [(w.x, True)])
-    task(w.a, u, w.version, dt.date(2026, 11, 3), TaskStatus.CANCELLED, [(w.x, True)])
-    task(w.a, u, w.version, dt.date(2026, 10, 30), TaskStatus.PLANNED, [(w.x, True)])
-    task(w.b, make_unit(w.b), w.version, dt.date(2026, 11, 2), TaskStatus.PLANNED)
-    task(w.other, make_unit(w.other), w.version, dt.date(2026, 11, 2), TaskStatus.PLANNED)
+    t2 = make_task(w.a, u, w.version, dt.date(2026, 11, 8), TaskStatus.SUBMITTED, [(w.x, True), (w.z, False)])
+    make_inspection(t2, dt.datetime(2026, 11, 10, 17, tzinfo=UTC))
+    make_task(w.a, u, w.version, dt.date(2026, 11, 12), TaskStatus.IN_PROGRESS, [(w.x, True)])
+    make_task(w.a, u, w.version, dt.date(2026, 11, 25), TaskStatus.PLANNED, [(w.x, True)])
+    make_task(w.a, u, w.version, dt.date(2026, 11, 3), TaskStatus.CANCELLED, [(w.x, True)])
+    make_task(w.a, u, w.version, dt.date(2026, 10, 30), TaskStatus.PLANNED, [(w.x, True)])
+    make_task(w.b, make_unit(w.b), w.version, dt.date(2026, 11, 2), TaskStatus.PLANNED)
+    make_task(w.other, make_unit(w.other), w.version, dt.date(2026, 11, 2), TaskStatus.PLANNED)
     _db.session.commit()
 
 
@@ -131,11 +89,11 @@ def test_coverage_counts_distinct_units_inspected_this_year(w):
     drafted = make_unit(w.a, unit_class=UnitClass.NINE_SMALL)
     make_unit(w.other, unit_class=UnitClass.GENERAL)
     day = dt.date(2026, 3, 1)
-    inspection(task(w.a, crowded, w.version, day), dt.datetime(2026, 3, 1, tzinfo=UTC))
+    make_inspection(make_task(w.a, crowded, w.version, day), dt.datetime(2026, 3, 1, tzinfo=UTC))
     for _ in range(2):
-        inspection(task(w.a, general, w.version, day), dt.datetime(2026, 3, 2, tzinfo=UTC))
-    inspection(task(w.a, old, w.version, dt.date(2025, 6, 1)), dt.datetime(2025, 6, 1, tzinfo=UTC))
-    inspection(task(w.a, drafted, w.version, day))  # a draft is not an inspection done
+        make_inspection(make_task(w.a, general, w.version, day), dt.datetime(2026, 3, 2, tzinfo=UTC))
+    make_inspection(make_task(w.a, old, w.version, dt.date(2025, 6, 1)), dt.datetime(2025, 6, 1, tzinfo=UTC))
+    make_inspection(make_task(w.a, drafted, w.version, day))  # a draft is not an inspection done
     item = make_item(w.a)
     _db.session.add(Plan(org_id=w.a.id, item_id=item.id, year=2026, name="年度计划", targets={"key": 90}))
     _db.session.commit()
@@ -155,10 +113,12 @@ def test_projection_is_linear_to_year_end():
 def test_categories_count_current_records_in_scope(w):
     u = make_unit(w.a)
     at = dt.datetime(2026, 5, 1, tzinfo=UTC)
-    first = inspection(task(w.a, u, w.version, dt.date(2026, 5, 1)), at, PublishedCategory.NO_PROBLEM)
-    inspection(first.task, at, PublishedCategory.ORDERED_RECTIFY, supersedes=first)  # the correction counts
-    inspection(task(w.a, u, w.version, dt.date(2026, 5, 1)), at, PublishedCategory.ORDERED_RECTIFY)
-    inspection(task(w.other, make_unit(w.other), w.version, dt.date(2026, 5, 1)), at, PublishedCategory.NO_PROBLEM)
+    first = make_inspection(make_task(w.a, u, w.version, dt.date(2026, 5, 1)), at, PublishedCategory.NO_PROBLEM)
+    make_inspection(first.task, at, PublishedCategory.ORDERED_RECTIFY, supersedes=first)  # the correction counts
+    make_inspection(make_task(w.a, u, w.version, dt.date(2026, 5, 1)), at, PublishedCategory.ORDERED_RECTIFY)
+    make_inspection(
+        make_task(w.other, make_unit(w.other), w.version, dt.date(2026, 5, 1)), at, PublishedCategory.NO_PROBLEM
+    )
     _db.session.commit()
     assert queries.categories(w.sup_city, TODAY) == {"ordered_rectify": 2}
 
@@ -172,8 +132,8 @@ def test_open_and_overdue_orders_by_region_and_risk(w):
     ]
     for n, (region, risk, status, deadline) in enumerate(specs):
         u = make_unit(w.a, region=region, risk_level=risk)
-        t = task(w.a, u, w.version, dt.date(2026, 11, 1))
-        ins = inspection(t, dt.datetime(2026, 11, 1, tzinfo=UTC))
+        t = make_task(w.a, u, w.version, dt.date(2026, 11, 1))
+        ins = make_inspection(t, dt.datetime(2026, 11, 1, tzinfo=UTC))
         _db.session.add(
             RectificationOrder(
                 org_id=w.a.id,
@@ -209,8 +169,8 @@ def test_hbars_escapes_labels_and_scales():
 
 def test_page_for_supervisor_shows_own_organisations(w, client, login_as):
     today = calendar.today()
-    task(w.a, make_unit(w.a), w.version, today, TaskStatus.PLANNED, [(w.x, True)])
-    task(w.other, make_unit(w.other), w.version, today)
+    make_task(w.a, make_unit(w.a), w.version, today, TaskStatus.PLANNED, [(w.x, True)])
+    make_task(w.other, make_unit(w.other), w.version, today)
     _db.session.commit()
     login_as(w.sup_city)
     resp = client.get("/dashboard/")
@@ -231,8 +191,8 @@ def test_page_refused_to_inspectors(w, client, login_as):
 
 
 def submitted(w, unit, by, started, minutes, **kw):
-    t = task(w.a, unit, w.version, started.date(), TaskStatus.SUBMITTED)
-    ins = inspection(t, started + dt.timedelta(minutes=minutes))
+    t = make_task(w.a, unit, w.version, started.date(), TaskStatus.SUBMITTED)
+    ins = make_inspection(t, started + dt.timedelta(minutes=minutes))
     ins.started_at = started
     ins.submitted_by_id = by.id
     for k, v in kw.items():
@@ -260,8 +220,8 @@ def test_warning_signs(w):
     for ins in [far, near, short]:
         _db.session.add(Photo(inspection_id=ins.id, sha256="0" * 64))
     other_unit = make_unit(w.other)
-    t = task(w.other, other_unit, w.version, base.date(), TaskStatus.SUBMITTED)
-    inspection(t, base + dt.timedelta(minutes=2)).started_at = base  # another city's: not shown
+    t = make_task(w.other, other_unit, w.version, base.date(), TaskStatus.SUBMITTED)
+    make_inspection(t, base + dt.timedelta(minutes=2)).started_at = base  # another city's: not shown
     _db.session.commit()
 
     signs = queries.warnings(w.sup_city, TODAY)

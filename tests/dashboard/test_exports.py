@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import uuid
 
 import openpyxl
 import pytest
 from sqlalchemy import event, select
 
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.factories import make_inspection, make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
-from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.draw.models import TaskStatus
 from webapp.extensions import db as _db
-from webapp.inspections.models import Inspection, InspectionStatus, PublishedCategory
+from webapp.inspections.models import PublishedCategory
 from webapp.notices.models import OrderKind, OrderStatus, RectificationOrder
 from webapp.registry.models import OrgKind
 
@@ -25,47 +24,6 @@ UTC = dt.UTC
 
 class World:
     pass
-
-
-def task(org, unit, version_id, day, status=TaskStatus.PLANNED, people=()):
-    t = Task(
-        org_id=org.id,
-        unit_id=unit.id,
-        item_version_id=version_id,
-        kind=TaskKind.ROUTINE,
-        planned_date=day,
-        status=status,
-    )
-    _db.session.add(t)
-    _db.session.flush()
-    for slot, (insp, active) in enumerate(people):
-        _db.session.add(
-            TaskAssignment(
-                task_id=t.id,
-                slot=slot,
-                dept="fire",
-                role="lead" if slot == 0 else "assist",
-                inspector_id=insp.id,
-                active=active,
-            )
-        )
-    _db.session.flush()
-    return t
-
-
-def inspection(t, submitted_at, category, supersedes=None):
-    ins = Inspection(
-        client_uuid=str(uuid.uuid4()),
-        task_id=t.id,
-        org_id=t.org_id,
-        status=InspectionStatus.SUBMITTED,
-        submitted_at=submitted_at,
-        category=category,
-        supersedes_id=supersedes.id if supersedes else None,
-    )
-    _db.session.add(ins)
-    _db.session.flush()
-    return ins
 
 
 def order(org, ins, t, unit, n, status=OrderStatus.PENDING, outcome=None, issued_on=dt.date(2026, 11, 2)):
@@ -107,15 +65,15 @@ def w(db):
     w.unit = make_unit(w.a, name="偃师宏达商贸有限公司")
     w.ounit = make_unit(w.other, name="外市某公司")
     # z was replaced by y: only active assignments are listed, in slot order
-    w.t = task(
+    w.t = make_task(
         w.a, w.unit, w.version, dt.date(2026, 11, 5), TaskStatus.SUBMITTED, [(w.x, True), (w.z, False), (w.y, True)]
     )
-    w.ot = task(w.other, w.ounit, w.version, dt.date(2026, 11, 6), TaskStatus.SUBMITTED, [(w.ox, True)])
-    w.old = task(w.a, make_unit(w.a, name="去年单位"), w.version, dt.date(2025, 11, 6))
-    first = inspection(w.t, dt.datetime(2026, 11, 5, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
+    w.ot = make_task(w.other, w.ounit, w.version, dt.date(2026, 11, 6), TaskStatus.SUBMITTED, [(w.ox, True)])
+    w.old = make_task(w.a, make_unit(w.a, name="去年单位"), w.version, dt.date(2025, 11, 6))
+    first = make_inspection(w.t, dt.datetime(2026, 11, 5, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
     # corrected result supersedes the first; submitted 23:30 UTC = 6 Nov in Shanghai
-    w.ins = inspection(w.t, dt.datetime(2026, 11, 5, 23, 30, tzinfo=UTC), PublishedCategory.ORDERED_RECTIFY, first)
-    w.oins = inspection(w.ot, dt.datetime(2026, 11, 6, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
+    w.ins = make_inspection(w.t, dt.datetime(2026, 11, 5, 23, 30, tzinfo=UTC), PublishedCategory.ORDERED_RECTIFY, first)
+    w.oins = make_inspection(w.ot, dt.datetime(2026, 11, 6, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
     order(w.a, w.ins, w.t, w.unit, 7, OrderStatus.NOT_RECTIFIED, [True, False])
     order(w.other, w.oins, w.ot, w.ounit, 8)
     _db.session.commit()
@@ -211,8 +169,10 @@ def test_rectifications_export(w, client, login_as):
 
 def test_each_export_is_one_query_whatever_the_rows(w, client, login_as):
     for _n in range(3):
-        t = task(w.a, make_unit(w.a), w.version, dt.date(2026, 11, 9), TaskStatus.SUBMITTED, [(w.x, True), (w.y, True)])
-        inspection(t, dt.datetime(2026, 11, 9, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
+        t = make_task(
+            w.a, make_unit(w.a), w.version, dt.date(2026, 11, 9), TaskStatus.SUBMITTED, [(w.x, True), (w.y, True)]
+        )
+        make_inspection(t, dt.datetime(2026, 11, 9, 3, tzinfo=UTC), PublishedCategory.NO_PROBLEM)
     _db.session.commit()
     login_as(w.sup_a)
     selects = []
