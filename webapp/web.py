@@ -32,3 +32,11 @@ def after_arg() -> int | None:
     """The keyset-paging cursor ``?after=<id>`` of list pages, or None."""
     raw = request.args.get("after", "")
     return int(raw) if raw.isdigit() else None
+
+
+def pdf_response(body: bytes, filename: str):
+    """A PDF shown in the browser (inline), e.g. a notice or the check form."""
+    resp = make_response(body)
+    resp.headers["Content-Type"] = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return resp

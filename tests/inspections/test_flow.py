@@ -87,7 +87,9 @@ def test_checklist_answers_are_autosaved_and_a_reload_shows_them(client, db, sce
     resp = client.post(_url(scene, f"/answers/{p1.id}"), data={"answer": "complies", "note": ""}, headers=HX)
     assert resp.status_code == 200 and "已保存" in resp.get_data(as_text=True)
     client.post(_url(scene, f"/answers/{p2.id}"), data={"answer": "fails", "note": "灭火器过期"}, headers=HX)
-    page = client.get(_url(scene, "/record")).get_data(as_text=True)
+    record = client.get(_url(scene, "/record"))
+    assert record.headers["Cache-Control"] == "no-store"  # the browser never shows a stale copy of the draft
+    page = record.get_data(as_text=True)
     assert 'value="fails" checked' in page and "灭火器过期" in page
     assert 'value="complies" checked' in page
     # a bad value is refused in Chinese with 422

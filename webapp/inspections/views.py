@@ -15,7 +15,7 @@ from webapp.inspections import services, signing
 from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm, apply_errors
 from webapp.inspections.models import InspectionStatus
 from webapp.onsite import checkform
-from webapp.web import after_post, is_htmx, render
+from webapp.web import after_post, is_htmx, pdf_response, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
@@ -131,10 +131,7 @@ def notice_pdf(public_id: str):
     pdf = notice_services.notice_pdf(ctx)
     if pdf is None:
         abort(404)
-    resp = make_response(pdf)
-    resp.headers["Content-Type"] = "application/pdf"
-    resp.headers["Content-Disposition"] = "inline; filename=notice.pdf"
-    return resp
+    return pdf_response(pdf, "notice.pdf")
 
 
 @bp.route("/tasks/<public_id>/record")
@@ -143,9 +140,8 @@ def record(public_id: str):
     ctx = _ctx(public_id)
     if ctx.inspection is None:
         return redirect(url_for("inspections.task", public_id=public_id))
-    resp = make_response(render("inspections/record.html", **_record_context(ctx)))
-    resp.headers["Cache-Control"] = "no-store"  # a reload must show the server's draft
-    return resp
+    # Logged-in pages are sent with Cache-Control: no-store (webapp/__init__.py), so a reload shows the draft.
+    return render("inspections/record.html", **_record_context(ctx))
 
 
 def _error(exc: services.InspectionError):
@@ -383,7 +379,4 @@ def check_form_pdf(public_id: str):
     data = checkform.check_form_for(ctx)
     if data is None:
         abort(404)
-    resp = make_response(checkform.check_form_pdf(data))
-    resp.headers["Content-Type"] = "application/pdf"
-    resp.headers["Content-Disposition"] = "inline; filename=check-form.pdf"
-    return resp
+    return pdf_response(checkform.check_form_pdf(data), "check-form.pdf")

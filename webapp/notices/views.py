@@ -22,7 +22,7 @@ from webapp.notices import services
 from webapp.notices.forms import FOLLOW_UP_LABELS, KIND_LABELS, IssueForm, NumberingForm, OutcomeForm
 from webapp.notices.models import OrderStatus, RectificationOrder
 from webapp.registry.models import Organisation
-from webapp.web import after_post, render
+from webapp.web import after_post, pdf_response, render
 
 bp = Blueprint("notices", __name__)
 
@@ -81,11 +81,7 @@ def notice_pdf(order_id: int):
         body = services.notice_pdf(order, _verify_url(order))
     except services.OrderError:
         abort(404)
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="notice-{order.id}.pdf"', "Cache-Control": "no-store"},
-    )
+    return pdf_response(body, f"notice-{order.id}.pdf")
 
 
 STATES = ("pending", "overdue", "rectified")
