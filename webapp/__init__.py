@@ -67,6 +67,13 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # No server-side prepared statements: psycopg would prepare a statement after 5 runs on a pooled
+        # connection, and PostgreSQL may then keep a generic plan made while a table was small (seen: an
+        # import's USCC lookup planned on an empty table took seconds a chunk on the next import). Planning
+        # each statement afresh costs little here and keeps every plan fitted to the current data.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)

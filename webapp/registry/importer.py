@@ -33,7 +33,6 @@ import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -592,33 +591,8 @@ def validate(
         return plan
     if progress:
         progress(count)
-    with _planned_each_time():
-        _match_existing(plan, actor, key_header)
+    _match_existing(plan, actor, key_header)
     return plan
-
-
-@contextmanager
-def _planned_each_time() -> Iterator[None]:
-    """Run the enclosed statements without server-side prepared statements (PostgreSQL/psycopg).
-
-    psycopg prepares a statement on the server once it ran 5 times on a connection, and PostgreSQL may
-    then keep a *generic* plan made while the table was small. The lookup of 2 000 USCCs planned on the
-    empty table of a first import is a sequential scan comparing every row with each key of the IN list
-    in turn; reused by the next import on the same pooled connection (50 000 rows by then, before
-    autovacuum analyses the table) it took seconds per chunk: 25 chunks, a minute or more. Planned afresh,
-    the same lookup is a hashed scan or an index scan of ``uq_unit_uscc`` (about 10-40 ms).
-    """
-    conn = db.session.connection()
-    raw = conn.connection.dbapi_connection
-    if conn.dialect.name != "postgresql" or not hasattr(raw, "prepare_threshold"):
-        yield
-        return
-    saved = raw.prepare_threshold
-    raw.prepare_threshold = None
-    try:
-        yield
-    finally:
-        raw.prepare_threshold = saved
 
 
 def _header_of(kind: ImportKind, name: str) -> str:
@@ -719,10 +693,9 @@ def write(plan: Plan) -> Outcome:
         for f in changed:
             outcome.field_counts[f] = outcome.field_counts.get(f, 0) + 1
         updates.append({"id": r.match_id, **changed, "updated_at": now})
-    with _planned_each_time():
-        outcome.created_ids.extend(_insert_all(model, inserts))
-        if updates:
-            db.session.execute(update(model), updates)
+    outcome.created_ids.extend(_insert_all(model, inserts))
+    if updates:
+        db.session.execute(update(model), updates)
     return outcome
 
 
