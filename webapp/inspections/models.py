@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 import secrets
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import UTCDateTime, created_at, intpk, str40, utcnow
@@ -105,6 +105,11 @@ class Inspection(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id"), index=True)
     supersede_reason: Mapped[str | None] = mapped_column(Text)
+    # 一公开: public by this date (check date + 20 working days); published_at set when it went public,
+    # published_by_id empty when the system published it at the deadline (webapp.publication)
+    publish_due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

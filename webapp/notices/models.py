@@ -125,6 +125,10 @@ class FollowUp(db.Model):
     decision_date: Mapped[dt.date | None] = mapped_column(Date)
     referred_to: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # penalties: public by decision date + 7 working days (see Inspection.publish_due_on)
+    publish_due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

@@ -1,0 +1,32 @@
+"""Background exports (.xlsx) with a progress bar: one row per requested export, polled from the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40
+from webapp.draw.models import JSONText
+from webapp.extensions import db
+
+
+class ExportJob(db.Model):
+    """An export being written in the background; the file is kept in storage under ``storage_key``."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[intpk]
+    public_id: Mapped[str40] = mapped_column(unique=True, default=lambda: new_public_id("E"))
+    kind: Mapped[str] = mapped_column(String(20))  # tasks | results | rectifications
+    params: Mapped[dict | None] = mapped_column(JSONText)  # the period: {"year": 2026, "month": 11}
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending running failed done
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    filename: Mapped[str | None] = mapped_column(String(100))
+    storage_key: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[created_at]
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
