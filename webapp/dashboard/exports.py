@@ -8,29 +8,38 @@ Each export is one SQL query (joins; inspectors come as extra rows of the same q
 record's rows are adjacent and folded while streaming). Rows go straight into a write-only workbook;
 labels are resolved once. Scope is ``visible_org_ids`` of the actor. Every export is audited with its
 row count.
+
+The dashboard card starts an :class:`ExportJob` (kind + period) that runs in the background with the import
+jobs' helpers; see "background export jobs" below. The direct GET routes call :func:`export` at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import openpyxl
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from webapp import audit, calendar
 from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import ItemVersion
+from webapp.dashboard.models import ExportJob
+from webapp.db import utcnow
 from webapp.draw.models import Task, TaskAssignment, TaskStatus
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus
 from webapp.notices.models import OrderStatus, RectificationOrder
+from webapp.registry import importer
 from webapp.registry.importer import _spooled_workbook
 from webapp.registry.models import Inspector, Organisation, Unit
+
+log = logging.getLogger(__name__)
 
 KINDS = ("tasks", "results", "rectifications")
 
@@ -253,8 +262,18 @@ def titles() -> dict[str, str]:
     return {"tasks": _("检查任务"), "results": _("检查结果"), "rectifications": _("整改复查")}
 
 
-def export(kind: str, actor: Any, args: Any) -> tuple[IO[bytes], int, str]:
-    """Build the workbook for ``kind``; returns (file at 0, row count, download name). Audited."""
+def export(
+    kind: str,
+    actor: Any,
+    args: Any,
+    progress: Callable[[int], None] | None = None,
+    job: Any = None,
+) -> tuple[IO[bytes], int, str]:
+    """Build the workbook for ``kind``; returns (file at 0, row count, download name). Audited.
+
+    ``progress(n)`` is called every ``PROGRESS_EVERY`` rows written; ``job`` (an ExportJob) is named in the
+    audit event when the export runs as a background job.
+    """
     if kind not in KINDS:
         raise ValueError(kind)
     period = Period(args)
@@ -271,15 +290,169 @@ def export(kind: str, actor: Any, args: Any) -> tuple[IO[bytes], int, str]:
             for row in _rows(kind, actor, period):
                 ws.append(row)
                 count += 1
+                if progress is not None and count % PROGRESS_EVERY == 0:
+                    progress(count)
 
     out = _spooled_workbook(fill)
-    audit.record(
-        actor,
-        f"export.{kind}",
-        ("organisation", actor.org_id),
-        {"rows": count, "filters": period.to_args()},
-        org_id=actor.org_id,
-    )
+    data: dict[str, Any] = {"rows": count, "filters": period.to_args()}
+    if job is not None:
+        data["job"] = job.public_id
+    audit.record(actor, f"export.{kind}", ("organisation", actor.org_id), data, org_id=actor.org_id)
     db.session.commit()
     name = f"{title}{period.suffix() or '-' + calendar.today().strftime('%Y%m%d')}.xlsx"
     return out, count, name
+
+
+def count_rows(kind: str, actor: Any, period: Period) -> int:
+    """Records the export of ``kind`` will write (one aggregate query; inspectors' extra rows not counted)."""
+    query = {"tasks": tasks_query, "results": results_query, "rectifications": rectifications_query}[kind]
+    stmt = query(actor, period)
+    key = stmt.selected_columns[0]
+    keys = stmt.with_only_columns(key).order_by(None).distinct().subquery()
+    return db.session.execute(select(func.count()).select_from(keys)).scalar_one()
+
+
+# ------------------------------------------------------------------------------ background export jobs
+#
+# The card on /dashboard/ posts kind + period; an ExportJob row is created and run by a worker thread
+# (config ``EXPORT_BACKGROUND``, default on; tests run it inline), with the import jobs' helpers
+# (``importer.start_in_background``, ``importer.set_row``). Progress is written in its own short
+# transaction; the finished workbook goes to the app's content-addressed storage (``storage_key``).
+
+PROGRESS_EVERY = 500
+RECENT_JOBS = 5
+
+
+class PeriodError(ValueError):
+    """The chosen period or kind is not valid; ``errors`` maps a form field to a Chinese message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def clean_request(form: Any) -> tuple[str, dict[str, int]]:
+    """``kind``, ``year``, ``month`` (0 or empty = 全年) from the card's form → (kind, params)."""
+    errors: dict[str, str] = {}
+    kind = str(form.get("kind") or "")
+    if kind not in KINDS:
+        errors["kind"] = _("请选择要导出的内容")
+    year = _int(form.get("year"), 2000, 2100)
+    if year is None:
+        errors["year"] = _("请选择有效的年份")
+    raw_month = str(form.get("month") or "").strip()
+    month = None
+    if raw_month not in ("", "0"):
+        month = _int(raw_month, 1, 12)
+        if month is None:
+            errors["month"] = _("请选择全年或1至12月")
+    if errors:
+        raise PeriodError(errors)
+    params = {"year": year}
+    if month:
+        params["month"] = month
+    return kind, params
+
+
+def year_choices(actor: Any, today: dt.date | None = None, last: int = 3) -> list[int]:
+    """Years to offer, newest first: from the first planned task in scope to this year (at most 10), or the
+    last few years when there is no data yet."""
+    today = today or calendar.today()
+    stmt = _scoped(select(func.min(Task.planned_date), func.max(Task.planned_date)), Task.org_id, actor)
+    first, latest = db.session.execute(stmt).one()
+    newest = max(today.year, latest.year if latest else today.year)
+    oldest = first.year if first else today.year - last + 1
+    oldest = max(min(oldest, today.year - last + 1), newest - 9)
+    return list(range(newest, oldest - 1, -1))
+
+
+def create_job(kind: str, params: dict[str, int], actor: Any) -> ExportJob:
+    job = ExportJob(kind=kind, params=params, status="pending", created_by_id=actor.id)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def start_job(job: ExportJob):
+    """Run the export in a background thread (``EXPORT_BACKGROUND``, default) or right here."""
+    return importer.start_in_background(
+        run_job, _crashed, job.id, name=f"export-{job.public_id}", config_key="EXPORT_BACKGROUND"
+    )
+
+
+def _set(job_id: int, **values: Any) -> None:
+    importer.set_row(ExportJob, job_id, **values)
+
+
+def _failed_message() -> str:
+    return _("导出失败，未生成文件。请稍后重试，如仍失败请联系管理员。")
+
+
+def _crashed(job_id: int) -> None:
+    db.session.rollback()
+    _set(job_id, status="failed", error=_failed_message(), finished_at=utcnow())
+
+
+def run_job(job_id: int) -> ExportJob:
+    """Count, write the workbook with progress, store it, mark the job done (or failed)."""
+    from webapp.auth.models import User
+    from webapp.onsite import storage
+
+    job = db.session.get(ExportJob, job_id)
+    actor = db.session.get(User, job.created_by_id)
+    kind, params = job.kind, dict(job.params or {})
+    db.session.commit()  # end the read transaction: progress is written from another connection
+    try:
+        total = count_rows(kind, actor, Period(params))
+        _set(job_id, status="running", total_rows=total, processed_rows=0)
+        out, count, name = export(kind, actor, params, lambda n: _set(job_id, processed_rows=n), job)
+        with out:
+            key = storage.put(out.read(), "xlsx")
+        _set(
+            job_id,
+            status="done",
+            total_rows=count,
+            processed_rows=count,
+            filename=name,
+            storage_key=key,
+            finished_at=utcnow(),
+        )
+    except Exception:
+        log.exception("export job %s failed", job_id)
+        _crashed(job_id)
+    job = db.session.get(ExportJob, job_id)
+    db.session.refresh(job)
+    return job
+
+
+def get_job(user: Any, public_id: str) -> ExportJob | None:
+    """The job if ``user`` created it, else None (→ 404). A job stuck for 30 minutes is marked failed."""
+    job = db.session.execute(select(ExportJob).where(ExportJob.public_id == public_id)).scalar_one_or_none()
+    if job is None or job.created_by_id != user.id:
+        return None
+    if job.status in importer.RUNNING and utcnow() - job.created_at >= importer.STALE_AFTER:
+        job.status = "failed"
+        job.error = _("导出超过30分钟仍未完成，已中断，请重新导出")
+        job.finished_at = utcnow()
+        db.session.commit()
+    return job
+
+
+def open_file(job: ExportJob) -> IO[bytes]:
+    from webapp.onsite import storage
+
+    return storage.open(job.storage_key, "xlsx")
+
+
+def recent_jobs(user: Any, limit: int = RECENT_JOBS) -> list[ExportJob]:
+    stmt = select(ExportJob).where(ExportJob.created_by_id == user.id).order_by(ExportJob.id.desc()).limit(limit)
+    return list(db.session.execute(stmt).scalars())
+
+
+def period_label(params: dict | None) -> str:
+    params = params or {}
+    if not params.get("year"):
+        return _("全部")
+    if params.get("month"):
+        return _("%(y)d年%(m)d月", y=params["year"], m=params["month"])
+    return _("%(y)d年全年", y=params["year"])

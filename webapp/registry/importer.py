@@ -794,10 +794,18 @@ def create_job(kind: str, org: Organisation, filename: str, stream: IO[bytes], a
     return job
 
 
-def _set_job(job_id: int, **values: Any) -> None:
-    """Write job fields in a separate short transaction (visible at once to anyone polling)."""
+def set_row(model: type, row_id: int, **values: Any) -> None:
+    """Write columns of one row in a separate short transaction (visible at once to anyone polling).
+
+    Shared by the background jobs (imports here, dashboard exports).
+    """
+    table = model.__table__
     with db.engine.begin() as conn:
-        conn.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id).values(**values))
+        conn.execute(update(table).where(table.c.id == row_id).values(**values))
+
+
+def _set_job(job_id: int, **values: Any) -> None:
+    set_row(ImportJob, job_id, **values)
 
 
 def _sha256(path: str) -> str:
@@ -894,31 +902,48 @@ def _fail(job_id: int, entries: list[dict], total_rows: int | None = None) -> Im
     return job
 
 
-def _run_in_thread(app: Flask, job_id: int, locale: str) -> None:
+def _import_crashed(job_id: int) -> None:
+    _set_job(
+        job_id,
+        status="failed",
+        finished_at=utcnow(),
+        errors=json.dumps([{"row": None, "column": "", "message": _("导入出错，未导入任何数据")}]),
+    )
+
+
+def _run_in_thread(
+    app: Flask, run: Callable[[int], Any], crashed: Callable[[int], None], job_id: int, locale: str
+) -> None:
     with app.app_context(), force_locale(locale):
         try:
-            run_job(job_id)
+            run(job_id)
         except Exception:
-            log.exception("import job %s crashed", job_id)
-            _set_job(
-                job_id,
-                status="failed",
-                finished_at=utcnow(),
-                errors=json.dumps([{"row": None, "column": "", "message": _("导入出错，未导入任何数据")}]),
-            )
+            log.exception("background job %s (%s) crashed", job_id, getattr(run, "__module__", ""))
+            crashed(job_id)
+
+
+def start_in_background(
+    run: Callable[[int], Any], crashed: Callable[[int], None], job_id: int, *, name: str, config_key: str
+) -> threading.Thread | None:
+    """Run ``run(job_id)`` in a daemon thread with its own app context and the request's locale, or right here
+    when ``app.config[config_key]`` is false (tests). ``crashed(job_id)`` marks the job failed if it raises.
+    """
+    app = current_app._get_current_object()
+    if not app.config.get(config_key, True):
+        run(job_id)
+        return None
+    locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    thread = threading.Thread(target=_run_in_thread, args=(app, run, crashed, job_id, locale), name=name)
+    thread.daemon = True
+    thread.start()
+    return thread
 
 
 def start_job(job: ImportJob) -> threading.Thread | None:
     """Run the job in a background thread (``IMPORT_BACKGROUND``, default) or right here."""
-    app = current_app._get_current_object()
-    locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
-    if not app.config.get("IMPORT_BACKGROUND", True):
-        run_job(job.id)
-        return None
-    thread = threading.Thread(target=_run_in_thread, args=(app, job.id, locale), name=f"import-{job.public_id}")
-    thread.daemon = True
-    thread.start()
-    return thread
+    return start_in_background(
+        run_job, _import_crashed, job.id, name=f"import-{job.public_id}", config_key="IMPORT_BACKGROUND"
+    )
 
 
 def import_file(kind: str, org: Organisation, path: str, actor: Any = None) -> ImportJob:
