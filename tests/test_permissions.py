@@ -27,6 +27,13 @@ EXPECTED: dict[str, str] = {
     "dashboard.export_tasks": SUPERVISOR,
     "dashboard.export_results": SUPERVISOR,
     "dashboard.export_rectifications": SUPERVISOR,
+    "publication.index": SUPERVISOR,
+    "publication.publish": SUPERVISOR,
+    "publication.review": SUPERVISOR,
+    # export jobs: supervisors; a job is seen only by the user who started it (404 for others, tested beside it)
+    "dashboard.export_start": SUPERVISOR,
+    "dashboard.export_job": SUPERVISOR,
+    "dashboard.export_download": SUPERVISOR,
     "core.set_language": PUBLIC,
     "core.healthz": PUBLIC,
     # the item list: supervisors read it, admins keep it

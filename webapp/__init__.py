@@ -131,6 +131,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.dashboard.views import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
+    from webapp.publication.views import bp as publication_bp
+
+    app.register_blueprint(publication_bp)
 
 
 def _asset_url(app: Flask):

@@ -29,6 +29,7 @@ def add_inspection(
         category=category,
         checkin_at=NOW,
         submitted_at=NOW if submitted else None,
+        published_at=NOW if submitted else None,  # published on submission (no 公示前审核)
     )
     db.session.add(ins)
     db.session.flush()
@@ -109,6 +110,7 @@ def results(db) -> Results:
             kind=FollowUpKind.PENALTY,
             decision_number="偃消行罚决字〔2026〕0012号",
             decision_date=dt.date(2026, 12, 3),
+            published_at=NOW,
         )
     )
     add_inspection(db, manual_task(db, org, other_unit, item, [lead]), category=PublishedCategory.NO_PROBLEM)

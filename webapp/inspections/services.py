@@ -34,6 +34,7 @@ from webapp.inspections.models import (
     Photo,
     PublishedCategory,
 )
+from webapp.publication.services import on_result_submitted
 from webapp.registry.models import Inspector
 
 MAX_NOTE = 1000
@@ -569,6 +570,9 @@ def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category:
     insp.submitted_at, insp.submitted_by_id = utcnow(), user.id
     old_status = ctx.task.status
     ctx.task.status = TaskStatus.SUBMITTED
+    # 一公开: due 20 working days after the check (a supplementary record keeps the original's date);
+    # published at once by the submitter unless the organisation reviews before publication
+    publication = on_result_submitted(user, insp)
     audit.record(
         user,
         "inspection.submit",
@@ -577,6 +581,7 @@ def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category:
             "content_hash": insp.content_hash,
             "status": ["draft", "submitted"],
             "task_status": [old_status.value, TaskStatus.SUBMITTED.value],
+            **publication,
         },
     )
     return insp

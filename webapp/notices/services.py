@@ -33,6 +33,7 @@ from webapp.notices.models import (
 )
 from webapp.onsite import notices as onsite
 from webapp.public.masking import mask_name, scrub
+from webapp.publication.services import on_penalty_recorded
 from webapp.registry.models import CreditLevel, Inspector, Organisation, RiskLevel, Unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -452,6 +453,7 @@ def record_outcome(
         raise OrderError(_("请逐项填写每个问题的整改情况"), "results")
     rectified = all(results)
     note = (note or "").strip()
+    publication: dict = {}
     old = order.status.value
     if rectified:
         order.status = OrderStatus.RECTIFIED
@@ -475,6 +477,7 @@ def record_outcome(
             created_by_id=getattr(actor, "id", None),
         )
         db.session.add(fu)
+        publication = on_penalty_recorded(actor, fu, order.org_id)  # 一公开: 7 working days after the decision
         _worsen_unit(actor, order.unit, order)
     order.status_at = utcnow()
     order.status_note = note or None
@@ -488,6 +491,7 @@ def record_outcome(
             "results": results,
             "follow_up": FollowUpKind(follow_up).value if follow_up and not rectified else None,
             "decision_number": decision_number or None,
+            **publication,
         },
         org_id=order.org_id,
     )

@@ -1,4 +1,7 @@
-"""The Atom feed (RFC 4287) of the public site: newly published draws and newly submitted results.
+"""The Atom feed (RFC 4287) of the public site: newly published draws and newly published results.
+
+A result's entry is dated when it went public (published, or its publication deadline came; see
+``webapp.public.results``), so a result under 公示前审核 appears only once it is public.
 
 Built with ElementTree so the XML is always well-formed; every text is already masked by the queries.
 """
@@ -57,7 +60,7 @@ def entries() -> list[Entry]:
                 id=f"{url_for('public.results_page', _external=True)}#r-{r.id}",
                 title=_("%(unit)s 抽查结果", unit=r.unit),
                 link=link,
-                updated=_utc(r.submitted_at),
+                updated=_utc(r.published_at or r.submitted_at),
                 summary=summary,
             )
         )

@@ -13,7 +13,13 @@ What is public (decided here, documented in docs/api.md):
 * the rectification status of the order issued on the check, and penalties (行政处罚) with their decision
   number and date.
 
-The 20-working-day publication deadline is the inspectors' duty; the site shows what has been submitted.
+Publication deadlines (一公开) are enforced here (rules in ``webapp.publication.services``): a result is due on
+the site 20 working days after the check, a penalty 7 working days after its decision. An organisation
+without 公示前审核 publishes on submission; with it, a record waits for a supervisor. Either way a record is
+public once ``published_at`` is set **or** its ``publish_due_on`` has come (``visible``), so it goes public on
+its deadline even if the daily ``flask publication run`` has not stamped it yet. A supplementary record
+replaces the original only once it is itself public. ``last_modified`` moves when something becomes due, so
+a conditional request never keeps a newly public result hidden behind a 304.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from webapp import calendar
 from webapp.calendar import SHANGHAI
 from webapp.catalog.models import ItemVersion
 from webapp.draw.models import Draw, Task, TaskAssignment
@@ -35,6 +42,7 @@ from webapp.inspections.services import CATEGORY_LABELS
 from webapp.notices.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
 from webapp.public.masking import scrub
 from webapp.public.queries import etag_for
+from webapp.publication.services import check_date, visible
 from webapp.registry.models import Inspector, Organisation, Unit
 
 PER_PAGE = 20
@@ -68,6 +76,7 @@ class PublicResult:
     rectification_label: str | None
     penalties: list[Penalty] = field(default_factory=list)
     submitted_at: dt.datetime | None = None
+    published_at: dt.datetime | None = None  # when it went public (stamped, or its due day began)
 
 
 @dataclass
@@ -78,11 +87,11 @@ class ResultPage:
     query: str
 
 
-def _public_inspections():
+def _public_inspections(today: dt.date):
     """The select of public inspections (with task, unit, item, organisation), newest first."""
     newer = aliased(Inspection)
     superseded = select(newer.id).where(
-        newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED
+        newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED, visible(newer, today)
     )
     return (
         select(Inspection, Unit, ItemVersion.name, Organisation.name)
@@ -94,20 +103,12 @@ def _public_inspections():
         .where(
             Inspection.status == InspectionStatus.SUBMITTED,
             Inspection.category.is_not(None),
+            visible(Inspection, today),
             or_(Task.draw_id.is_(None), Draw.status.in_(PUBLIC_STATUSES)),
             ~superseded.exists(),
         )
         .order_by(Inspection.submitted_at.desc(), Inspection.id.desc())
     )
-
-
-def _check_date(ins: Inspection) -> dt.date:
-    when = ins.checkin_at or ins.submitted_at
-    if when is None:
-        return ins.task.planned_date
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(SHANGHAI).date()
 
 
 def _names(ins: Inspection, unit: Unit) -> list[str]:
@@ -126,7 +127,7 @@ def _summary(text: str, names: list[str]) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
-def _row(ins: Inspection, unit: Unit, item: str, org: str) -> PublicResult:
+def _row(ins: Inspection, unit: Unit, item: str, org: str, today: dt.date) -> PublicResult:
     names = _names(ins, unit)
     findings = db.session.execute(select(Finding.text).where(Finding.inspection_id == ins.id).order_by(Finding.seq))
     order = db.session.execute(
@@ -146,6 +147,7 @@ def _row(ins: Inspection, unit: Unit, item: str, org: str) -> PublicResult:
                     RectificationOrder.inspection_id == ins.id,
                     FollowUp.kind == FollowUpKind.PENALTY,
                     FollowUp.decision_number.is_not(None),
+                    visible(FollowUp, today),
                 )
                 .order_by(FollowUp.id)
             )
@@ -155,7 +157,7 @@ def _row(ins: Inspection, unit: Unit, item: str, org: str) -> PublicResult:
         unit=unit.name,
         uscc=unit.uscc,
         item=item,
-        date=_check_date(ins),
+        date=check_date(ins),
         organisation=org,
         category=ins.category.value,
         category_label=CATEGORY_LABELS[ins.category](),
@@ -164,24 +166,50 @@ def _row(ins: Inspection, unit: Unit, item: str, org: str) -> PublicResult:
         rectification_label=str(ORDER_STATUS[order.status]) if order else None,
         penalties=penalties,
         submitted_at=ins.submitted_at,
+        published_at=_published(ins.published_at, ins.publish_due_on, today),
     )
 
 
-def search(query: str = "", page: int = 1, per_page: int = PER_PAGE) -> ResultPage:
+def _day_start(day: dt.date) -> dt.datetime:
+    """The moment ``day`` begins in Asia/Shanghai, in UTC: when a record due that day goes public."""
+    return dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.UTC)
+
+
+def _published(at: dt.datetime | None, due: dt.date | None, today: dt.date) -> dt.datetime | None:
+    """When the record went public: stamped, or the start of its due day if that came first."""
+    candidates = [a if a.tzinfo else a.replace(tzinfo=dt.UTC) for a in (at,) if a is not None]
+    if due is not None and due <= today:
+        candidates.append(_day_start(due))
+    return min(candidates) if candidates else None
+
+
+def search(query: str = "", page: int = 1, per_page: int = PER_PAGE, today: dt.date | None = None) -> ResultPage:
     """Public results, newest first; ``query`` matches part of the unit's name or its whole USCC."""
+    today = today or calendar.today()
     page = max(1, page)
     query = " ".join((query or "").split())[:100]
-    q = _public_inspections()
+    q = _public_inspections(today)
     if query:
         like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         q = q.where(or_(Unit.name.like(like, escape="\\"), Unit.uscc == query.upper()))
     q = q.offset((page - 1) * per_page).limit(per_page + 1)
-    rows = [_row(ins, unit, item, org) for ins, unit, item, org in db.session.execute(q)]
+    rows = [_row(ins, unit, item, org, today) for ins, unit, item, org in db.session.execute(q)]
     return ResultPage(rows[:per_page], page, len(rows) > per_page, query)
 
 
-def last_modified() -> dt.datetime | None:
+def last_modified(today: dt.date | None = None) -> dt.datetime | None:
+    """The newest change of anything the results show, including a record turning public on its due day."""
+    today = today or calendar.today()
+    due = [
+        db.session.execute(
+            select(func.max(model.publish_due_on)).where(model.published_at.is_(None), model.publish_due_on <= today)
+        ).scalar()
+        for model in (Inspection, FollowUp)
+    ]
     stamps = [
+        *(_day_start(d) for d in due if d is not None),
+        db.session.execute(select(func.max(Inspection.published_at))).scalar(),
+        db.session.execute(select(func.max(FollowUp.published_at))).scalar(),
         db.session.execute(
             select(func.max(Inspection.submitted_at)).where(Inspection.status == InspectionStatus.SUBMITTED)
         ).scalar(),

@@ -170,38 +170,45 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
     return result
 
 
-PUBLISH_WITHIN_WORKING_DAYS = 20  # 一公开: results are public within 20 working days of the check
-
-
 def _publication_deadlines(rows: list[TaskRow], today: dt.date) -> None:
-    """Set, on each done row, the day its result must be public by and the working days left until then."""
+    """Set, on each done row, the day its result must be public by and the working days left until then.
+
+    The day is the record's ``publish_due_on`` (set on submission, see ``webapp.publication``); records
+    submitted before it was stored fall back to the submission date + 20 working days.
+    """
     from sqlalchemy import func
 
     from webapp.inspections.models import Inspection, InspectionStatus
+    from webapp.publication.services import RESULT_WORKING_DAYS, local_date
 
     if not rows:
         return
-    checked = dict(
-        db.session.execute(
-            select(Inspection.task_id, func.min(Inspection.submitted_at))
+    checked = {
+        tid: (due, at)
+        for tid, due, at in db.session.execute(
+            select(Inspection.task_id, func.min(Inspection.publish_due_on), func.min(Inspection.submitted_at))
             .where(
                 Inspection.task_id.in_([r.task.id for r in rows]),
                 Inspection.status == InspectionStatus.SUBMITTED,
             )
             .group_by(Inspection.task_id)
-        ).all()
-    )
+        )
+    }
     if not checked:
         return
-    days = {tid: at.astimezone(calendar.SHANGHAI).date() for tid, at in checked.items() if at is not None}
-    overrides = calendar.db_overrides(min(days.values()), today + dt.timedelta(days=60))
+    days = [d for due, at in checked.values() for d in (due, at and local_date(at)) if d is not None]
+    if not days:
+        return
+    overrides = calendar.db_overrides(min(days), max(today, *days) + dt.timedelta(days=60))
     for row in rows:
-        day = days.get(row.task.id)
-        if day is None:
+        due, at = checked.get(row.task.id, (None, None))
+        if due is None and at is not None:
+            due = calendar.add_working_days(local_date(at), RESULT_WORKING_DAYS, overrides)
+        if due is None:
             continue
-        row.publish_by = calendar.add_working_days(day, PUBLISH_WITHIN_WORKING_DAYS, overrides)
-        left = calendar.working_days_between(today, row.publish_by, overrides)
-        row.publish_days_left = left if row.publish_by >= today else min(left, -1)
+        row.publish_by = due
+        left = calendar.working_days_between(today, due, overrides)
+        row.publish_days_left = left if due >= today else min(left, -1)
 
 
 def month_task_counts(user, today: dt.date) -> dict[str, int]:
