@@ -11,7 +11,7 @@ from tests.e2e.conftest import ARTIFACTS, assert_no_horizontal_overflow, assert_
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
-SECTIONS = ("month", "coverage", "results", "orders", "signs")
+SECTIONS = ("month", "cannot-go", "draws", "coverage", "results", "analysis", "orders", "signs")
 
 
 def snap(page: Page, name: str) -> None:

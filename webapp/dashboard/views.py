@@ -33,6 +33,72 @@ def _month_chart(rows: list[queries.MonthRow], title: str):
     )
 
 
+def problem_titles() -> dict[str, str]:
+    return {
+        "leave": _("请假或借调"),
+        "frozen": _("已冻结"),
+        "cert": _("执法证件过期"),
+        "conflict": _("利害关系回避"),
+    }
+
+
+def draw_states() -> dict[str, str]:
+    """This month's draw (按时 / 迟 / 未抽取) and next month's (``DrawDue.state``)."""
+    return {
+        "on_time": _("按时"),
+        "late": _("迟"),
+        "missing": _("未抽取"),
+        "none": _("本月无计划"),
+        "upcoming": _("未到抽取时间"),
+        "due": _("抽取期间内"),
+        "overdue": _("已过抽取时间"),
+        "done": _("已抽取"),
+        "no_plan": _("下月无计划"),
+    }
+
+
+def outcome_labels() -> dict[str, str]:
+    return {
+        "rectified": _("已改正"),
+        "not_rectified": _("逾期未改正"),
+        "pending": _("待复查（未到期限）"),
+        "overdue": _("待复查（已过期限）"),
+    }
+
+
+def follow_up_labels() -> dict[str, str]:
+    return {"penalty": _("行政处罚"), "referral": _("移送其他部门"), "pending": _("待后续处理")}
+
+
+def action_labels() -> dict[str, str]:
+    return {
+        "inspector.frozen": _("冻结执法检查人员"),
+        "inspection.finding_delete": _("删除检查发现的问题"),
+        "draw.abandoned": _("作废抽取"),
+        "draw.replaced": _("递补抽取"),
+        "item.deactivated": _("停用抽查事项"),
+        "user.deactivated": _("停用用户"),
+        "org.deactivated": _("停用机构"),
+        "unit.status_changed": _("变更检查对象状态"),
+    }
+
+
+def _rate_chart(rows: list[queries.RateRow], title: str, labels: dict[str, str] | None = None):
+    return hbars(
+        [Bar(_dim_label(r.key, labels), r.rate, f"{r.rate:.0f}%（{r.problems}/{r.inspections}）") for r in rows],
+        title,
+        scale=100,
+    )
+
+
+def _dim_label(key: str, labels: dict[str, str] | None = None) -> str:
+    if key == queries.OTHERS:
+        return _("其他")
+    if not key:
+        return _("未填写")
+    return labels.get(key, key) if labels else key
+
+
 def sign_titles() -> dict[str, str]:
     return {
         "burst": _("同一人1小时内提交多份检查结果"),
@@ -83,6 +149,34 @@ def index():
             _("待复查整改（按风险等级）"),
         ),
     }
+    cannot, cannot_total = queries.cannot_go(current_user, today)
+    draws = queries.draw_timeliness(current_user, today)
+    problems = queries.frequent_problems(current_user, today)
+    outcomes = queries.order_outcomes(current_user, today)
+    follow = queries.follow_ups(current_user, today)
+    rates = queries.problems_by(current_user, today)
+    order = {k.value: i for i, k in enumerate(RISK_LEVEL)}  # red → green
+    rates["risk_level"].sort(key=lambda r: order.get(r.key, len(order)))
+    o_labels, f_labels = outcome_labels(), follow_up_labels()
+    dim_labels = {"region": None, "industry": None, "risk_level": risk_labels}
+    charts["problems"] = hbars(
+        [Bar(p.point or _("其他问题"), p.findings) for p in problems], _("最常见的问题（按检查要点）")
+    )
+    charts["outcomes"] = hbars(
+        [Bar(o_labels[k], n, bad=k in ("not_rectified", "overdue") and n > 0) for k, n in outcomes.items()],
+        _("整改复查结果"),
+    )
+    charts["follow_ups"] = hbars([Bar(f_labels[k], n) for k, n in follow.items()], _("逾期未改正的后续处理"))
+    for dim, title in (
+        ("region", _("问题发现率（按区域）")),
+        ("industry", _("问题发现率（按行业）")),
+        ("risk_level", _("问题发现率（按风险等级）")),
+    ):
+        charts[f"{dim}_rate"] = _rate_chart(rates[dim], title, dim_labels[dim])
+    from webapp.registry.unit_services import quality_report
+
+    quality, _per_org = quality_report(current_user)
+    events, events_total = queries.sensitive_events(current_user, today)
     signs = queries.warnings(current_user, today)
     return render(
         "dashboard/index.html",
@@ -99,6 +193,22 @@ def index():
         by_risk=by_risk,
         risk_labels=risk_labels,
         charts=charts,
+        cannot=cannot,
+        cannot_total=cannot_total,
+        problem_titles=problem_titles(),
+        draws=draws,
+        draw_states=draw_states(),
+        problems=problems,
+        outcome_rows=[(o_labels[k], n) for k, n in outcomes.items()],
+        follow_rows=[(f_labels[k], n) for k, n in follow.items()],
+        rates=rates,
+        dim_labels=dim_labels,
+        dim_label=_dim_label,
+        load=queries.load_balance(current_user, today),
+        quality=quality,
+        events=events,
+        events_total=events_total,
+        action_labels=action_labels(),
     )
 
 
