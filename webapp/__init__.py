@@ -72,8 +72,14 @@ def _init_extensions(app: Flask) -> None:
         # connection, and PostgreSQL may then keep a generic plan made while a table was small (seen: an
         # import's USCC lookup planned on an empty table took seconds a chunk on the next import). Planning
         # each statement afresh costs little here and keeps every plan fitted to the current data.
+        # No JIT either: the dashboard's grouped queries at a million rows cross jit_above_cost, and compiling
+        # them took 300-400 ms of a 500 ms query (measured with EXPLAIN ANALYZE; benchmarks/dashboard.py).
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+        options["connect_args"] = {
+            **options.get("connect_args", {}),
+            "prepare_threshold": None,
+            "options": "-c jit=off",
+        }
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)

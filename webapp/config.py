@@ -49,6 +49,8 @@ def from_env(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "IMPORT_MAX_ROWS": int(os.environ.get("IMPORT_MAX_ROWS", "200000")),
         "PAGE_SIZE": 50,
+        # The dashboard's year-to-date figures are recomputed in the background when older than this (0: always).
+        "DASHBOARD_CACHE_SECONDS": int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300")),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, e.g. local use).
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     }

@@ -33,11 +33,19 @@ def _local_midnight_utc(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), calendar.SHANGHAI).astimezone(dt.UTC)
 
 
-def _done_at():
-    """Per task: when its first inspection was submitted."""
+def _done_at(today: dt.date):
+    """Per task of the month: when its first inspection was submitted (only the month's tasks are read)."""
+    month = aliased(Task)
+    first = today.replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
     return (
         select(Inspection.task_id, func.min(Inspection.submitted_at).label("done_at"))
-        .where(Inspection.status == InspectionStatus.SUBMITTED)
+        .join(month, month.id == Inspection.task_id)
+        .where(
+            Inspection.status == InspectionStatus.SUBMITTED,
+            month.planned_date >= first,
+            month.planned_date < after,
+        )
         .group_by(Inspection.task_id)
         .subquery()
     )
@@ -85,7 +93,7 @@ def _month_where(stmt, today: dt.date):
 
 def month_by_org(user, today: dt.date) -> list[MonthRow]:
     """This month's tasks per responsible organisation (大队), with the 10th / 20th checkpoints."""
-    done_at = _done_at()
+    done_at = _done_at(today)
     name = func.coalesce(Organisation.short_name, Organisation.name)
     stmt = (
         select(Organisation.id, name, *_month_columns(today, done_at))
@@ -101,7 +109,7 @@ def month_by_org(user, today: dt.date) -> list[MonthRow]:
 
 def month_by_inspector(user, today: dt.date) -> list[MonthRow]:
     """This month's tasks per inspector holding an active assignment (lead or assist)."""
-    done_at = _done_at()
+    done_at = _done_at(today)
     stmt = (
         select(Inspector.id, Inspector.name, *_month_columns(today, done_at))
         .select_from(Task)
@@ -152,31 +160,28 @@ def plan_targets(user, year: int) -> dict[str, int]:
 
 
 def coverage(user, today: dt.date) -> list[Coverage]:
-    """Per unit class: active units, and distinct units with a submitted inspection this year."""
+    """Per unit class: active units, and distinct active units with a submitted inspection this year."""
     year = today.year
-    start = _local_midnight_utc(dt.date(year, 1, 1))
-    end = _local_midnight_utc(dt.date(year + 1, 1, 1))
-    inspected = (
-        select(Task.unit_id)
-        .join(Inspection, Inspection.task_id == Task.id)
+    orgs = visible_org_ids(user)
+    key = _class_key().label("cls")
+    units = _scoped(select(key, func.count()).where(Unit.status == UnitStatus.ACTIVE).group_by(key), Unit.org_id, orgs)
+    inspected = _scoped(
+        select(key, func.count(Unit.id.distinct()))
+        .select_from(Inspection)
+        .join(Task, Task.id == Inspection.task_id)
+        .join(Unit, Unit.id == Task.unit_id)
         .where(
             Inspection.status == InspectionStatus.SUBMITTED,
-            Inspection.submitted_at >= start,
-            Inspection.submitted_at < end,
+            Inspection.submitted_at >= _local_midnight_utc(dt.date(year, 1, 1)),
+            Inspection.submitted_at < _local_midnight_utc(dt.date(year + 1, 1, 1)),
+            Unit.status == UnitStatus.ACTIVE,
         )
-        .distinct()
-        .subquery()
+        .group_by(key),
+        Unit.org_id,
+        orgs,
     )
-    key = _class_key().label("cls")
-    stmt = (
-        select(key, func.count(Unit.id.distinct()), func.count(inspected.c.unit_id.distinct()))
-        .select_from(Unit)
-        .outerjoin(inspected, inspected.c.unit_id == Unit.id)
-        .where(Unit.status == UnitStatus.ACTIVE)
-        .group_by(key)
-    )
-    stmt = _scoped(stmt, Unit.org_id, visible_org_ids(user))
-    counts = {cls: (units, done) for cls, units, done in db.session.execute(stmt)}
+    done = dict(db.session.execute(inspected).all())
+    counts = {cls: (n, done.get(cls, 0)) for cls, n in db.session.execute(units)}
     targets = plan_targets(user, year)
     return [Coverage(c, *counts.get(c, (0, 0)), targets[c]) for c in CLASSES]
 

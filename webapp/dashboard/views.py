@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import calendar
 from webapp.auth.permissions import supervisor_required
-from webapp.dashboard import queries
+from webapp.dashboard import cache, queries
 from webapp.dashboard.charts import Bar, hbars
 from webapp.inspections.models import PublishedCategory
 from webapp.web import render
@@ -108,6 +110,35 @@ def sign_titles() -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What the queries need of the user (role and organisation), safe to hand to a refresh thread."""
+
+    role: str
+    org_id: int
+
+
+def _year_figures(scope: Scope, today) -> dict:
+    """The figures that aggregate the whole year (cached per scope, see webapp.dashboard.cache)."""
+    from webapp.publication.queries import dashboard_summary
+    from webapp.registry.unit_services import quality_report
+
+    return {
+        "cover": queries.coverage(scope, today),
+        "cats": queries.categories(scope, today),
+        "by_region": queries.orders_by_region(scope, today),
+        "by_risk": queries.orders_by_risk(scope, today),
+        "problems": queries.frequent_problems(scope, today),
+        "outcomes": queries.order_outcomes(scope, today),
+        "follow": queries.follow_ups(scope, today),
+        "rates": queries.problems_by(scope, today),
+        "quality": quality_report(scope)[0],
+        "signs": queries.warnings(scope, today),
+        "load": queries.load_balance(scope, today),
+        "publication": dashboard_summary(scope, today),
+    }
+
+
 @bp.route("/")
 @supervisor_required
 def index():
@@ -115,15 +146,17 @@ def index():
     from webapp.registry.labels import RISK_LEVEL
 
     today = calendar.today()
+    scope = Scope(str(current_user.role), current_user.org_id)
+    cached = cache.get(("year", today, scope), lambda: _year_figures(scope, today))
+    year = cached.value
     by_org = queries.month_by_org(current_user, today)
     by_inspector = queries.month_by_inspector(current_user, today)
-    cover = queries.coverage(current_user, today)
+    cover = year["cover"]
     labels = class_labels()
     projections = {c.cls: queries.projection(c.pct, today) for c in cover}
-    cats = queries.categories(current_user, today)
+    cats = year["cats"]
     cat_rows = [(CATEGORY_LABELS[c](), cats.get(c.value, 0)) for c in PublishedCategory]
-    by_region = queries.orders_by_region(current_user, today)
-    by_risk = queries.orders_by_risk(current_user, today)
+    by_region, by_risk = year["by_region"], year["by_risk"]
     risk_labels = {k.value: str(v) for k, v in RISK_LEVEL.items()}
     charts = {
         "org": _month_chart(by_org, _("各大队本月完成情况")),
@@ -151,10 +184,8 @@ def index():
     }
     cannot, cannot_total = queries.cannot_go(current_user, today)
     draws = queries.draw_timeliness(current_user, today)
-    problems = queries.frequent_problems(current_user, today)
-    outcomes = queries.order_outcomes(current_user, today)
-    follow = queries.follow_ups(current_user, today)
-    rates = queries.problems_by(current_user, today)
+    problems, outcomes, follow = year["problems"], year["outcomes"], year["follow"]
+    rates = {dim: list(rows) for dim, rows in year["rates"].items()}
     order = {k.value: i for i, k in enumerate(RISK_LEVEL)}  # red → green
     rates["risk_level"].sort(key=lambda r: order.get(r.key, len(order)))
     o_labels, f_labels = outcome_labels(), follow_up_labels()
@@ -173,11 +204,8 @@ def index():
         ("risk_level", _("问题发现率（按风险等级）")),
     ):
         charts[f"{dim}_rate"] = _rate_chart(rates[dim], title, dim_labels[dim])
-    from webapp.registry.unit_services import quality_report
-
-    quality, _per_org = quality_report(current_user)
     events, events_total = queries.sensitive_events(current_user, today)
-    signs = queries.warnings(current_user, today)
+    signs = year["signs"]
     return render(
         "dashboard/index.html",
         signs={k: [w for w in signs if w.kind == k] for k in ("burst", "far", "no_photo", "short")},
@@ -204,8 +232,10 @@ def index():
         rates=rates,
         dim_labels=dim_labels,
         dim_label=_dim_label,
-        load=queries.load_balance(current_user, today),
-        quality=quality,
+        load=year["load"],
+        quality=year["quality"],
+        publication=year["publication"],
+        year_as_of=cached.computed_at,
         events=events,
         events_total=events_total,
         action_labels=action_labels(),

@@ -201,7 +201,11 @@ class TaskAssignment(db.Model):
     """Inspector in slot ``slot`` of a task. A replacement ends the row (active=False) and adds a new one."""
 
     __tablename__ = "task_assignment"
-    __table_args__ = (Index("ix_task_assignment_inspector_active", "inspector_id", "active"),)
+    __table_args__ = (
+        Index("ix_task_assignment_inspector_active", "inspector_id", "active"),
+        # the month's figures per inspector: the active assignments of a set of tasks
+        Index("ix_task_assignment_task_inspector", "task_id", "inspector_id", "active"),
+    )
 
     id: Mapped[intpk]
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)

@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 import secrets
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import UTCDateTime, created_at, intpk, str40, utcnow
@@ -75,6 +75,17 @@ class SignerRole(enum.StrEnum):
 
 class Inspection(db.Model):
     __tablename__ = "inspection"
+    __table_args__ = (
+        # the year's figures of the dashboard and the public results are ranges over submitted_at
+        Index("ix_inspection_submitted_at", "submitted_at"),
+        # 公示时限: checked in but not submitted (a small set among a million records)
+        Index(
+            "ix_inspection_draft_checkin",
+            "checkin_at",
+            postgresql_where=text("status = 'draft'"),
+            sqlite_where=text("status = 'draft'"),
+        ),
+    )
 
     id: Mapped[intpk]
     public_id: Mapped[str40] = mapped_column(unique=True, default=new_token)
@@ -144,6 +155,7 @@ class Finding(db.Model):
     """A problem found (发现问题), with its legal basis; photos hang off it."""
 
     __tablename__ = "finding"
+    __table_args__ = (Index("ix_finding_inspection_point", "inspection_id", "point_id"),)
 
     id: Mapped[intpk]
     public_id: Mapped[str40] = mapped_column(unique=True, default=new_token)

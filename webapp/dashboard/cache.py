@@ -1,0 +1,86 @@
+"""Year-to-date dashboard figures, kept per scope for a few minutes and refreshed in the background.
+
+The month's figures are read live on every request. The year's (coverage, categories, problems by region /
+industry / risk, rectification outcomes, warning signs …) each aggregate hundreds of thousands of rows at
+1 000 000 inspections, which costs seconds, not milliseconds, however good the indexes. They change slowly, so
+the page shows the last computed figures with their time ("截至 12:40") while a background thread recomputes
+them once they are older than ``DASHBOARD_CACHE_SECONDS`` (stale-while-revalidate). Only the very first
+request of a scope (or one after a restart) waits for the computation.
+
+The cache lives in the worker process: every gunicorn worker computes its own copy (no pickling, nothing in the
+database). ``DASHBOARD_CACHE_SECONDS = 0`` (the tests) computes on every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Entry:
+    value: Any
+    computed_at: dt.datetime
+    seconds: float  # how long the computation took
+
+
+_entries: dict[tuple, Entry] = {}
+_refreshing: set[tuple] = set()
+_lock = threading.Lock()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _compute(compute: Callable[[], Any]) -> Entry:
+    start = _now()
+    value = compute()
+    return Entry(value, start, (_now() - start).total_seconds())
+
+
+def _refresh(app, key: tuple, compute: Callable[[], Any]) -> None:
+    try:
+        with app.app_context():
+            try:
+                _entries[key] = _compute(compute)
+            finally:
+                db.session.remove()
+    except Exception:  # keep serving the old figures; the next request tries again
+        log.exception("dashboard refresh failed for %s", key)
+    finally:
+        with _lock:
+            _refreshing.discard(key)
+
+
+def get(key: tuple, compute: Callable[[], Any]) -> Entry:
+    """The cached figures of ``key``; ``compute`` must not depend on the request (it may run in a thread)."""
+    ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", 300)
+    if ttl <= 0:
+        return _compute(compute)
+    entry = _entries.get(key)
+    if entry is None:
+        entry = _entries[key] = _compute(compute)
+        return entry
+    if (_now() - entry.computed_at).total_seconds() > ttl:
+        with _lock:
+            start = key not in _refreshing
+            _refreshing.add(key)
+        if start:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            threading.Thread(target=_refresh, args=(app, key, compute), name="dashboard-refresh", daemon=True).start()
+    return entry
+
+
+def clear() -> None:
+    _entries.clear()
