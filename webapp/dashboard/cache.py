@@ -1,11 +1,12 @@
-"""Year-to-date dashboard figures, kept per scope for a few minutes and refreshed in the background.
+"""Dashboard figures kept per scope (the month's for a minute, the year's for a few) and refreshed in the background.
 
-The month's figures are read live on every request. The year's (coverage, categories, problems by region /
-industry / risk, rectification outcomes, warning signs …) each aggregate hundreds of thousands of rows at
-1 000 000 inspections, which costs seconds, not milliseconds, however good the indexes. They change slowly, so
-the page shows the last computed figures with their time ("截至 12:40") while a background thread recomputes
-them once they are older than ``DASHBOARD_CACHE_SECONDS`` (stale-while-revalidate). Only the very first
-request of a scope (or one after a restart) waits for the computation.
+The month's progress is kept for at most a minute; what a supervisor acts on at once (inspectors who cannot go, the
+draw, deletions and freezes) is read live on every request. The year's (coverage, categories, problems by region /
+industry / risk, rectification outcomes, warning signs …) each aggregate hundreds of thousands of rows at 1 000 000
+inspections, which costs seconds, not milliseconds, however good the indexes. They change slowly, so the page shows
+the last computed figures with their time ("截至 12:40") while a background thread recomputes them once they are
+older than ``DASHBOARD_CACHE_SECONDS`` (stale-while-revalidate). Only the very first request of a scope (or one
+after a restart) waits for the computation.
 
 The cache lives in the worker process: every gunicorn worker computes its own copy (no pickling, nothing in the
 database). ``DASHBOARD_CACHE_SECONDS = 0`` (the tests) computes on every request.
@@ -63,9 +64,13 @@ def _refresh(app, key: tuple, compute: Callable[[], Any]) -> None:
             _refreshing.discard(key)
 
 
-def get(key: tuple, compute: Callable[[], Any]) -> Entry:
-    """The cached figures of ``key``; ``compute`` must not depend on the request (it may run in a thread)."""
+def get(key: tuple, compute: Callable[[], Any], max_age: int | None = None) -> Entry:
+    """The cached figures of ``key``; ``compute`` must not depend on the request (it may run in a thread).
+
+    ``max_age`` (seconds) caps ``DASHBOARD_CACHE_SECONDS`` for figures that must stay fresher."""
     ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", 300)
+    if max_age is not None:
+        ttl = min(ttl, max_age)
     if ttl <= 0:
         return _compute(compute)
     entry = _entries.get(key)

@@ -33,22 +33,12 @@ def _local_midnight_utc(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), calendar.SHANGHAI).astimezone(dt.UTC)
 
 
-def _done_at(today: dt.date):
-    """Per task of the month: when its first inspection was submitted (only the month's tasks are read)."""
-    month = aliased(Task)
-    first = today.replace(day=1)
-    after = (first + dt.timedelta(days=32)).replace(day=1)
-    return (
-        select(Inspection.task_id, func.min(Inspection.submitted_at).label("done_at"))
-        .join(month, month.id == Inspection.task_id)
-        .where(
-            Inspection.status == InspectionStatus.SUBMITTED,
-            month.planned_date >= first,
-            month.planned_date < after,
-        )
-        .group_by(Inspection.task_id)
-        .subquery()
-    )
+def _done_join():
+    """The task's original submitted record (one per task: ``start`` locks the task; supplements supersede it),
+    whose ``submitted_at`` is when the task was done. Joined directly, no grouping over inspections."""
+    done = aliased(Inspection)
+    on = and_(done.task_id == Task.id, done.status == InspectionStatus.SUBMITTED, done.supersedes_id.is_(None))
+    return done, on
 
 
 @dataclass
@@ -65,7 +55,7 @@ class MonthRow:
     done20: int
 
 
-def _month_columns(today: dt.date, done_at):
+def _month_columns(today: dt.date, done):
     first = today.replace(day=1)
     d11, d21 = first.replace(day=11), first.replace(day=21)
     by10, by20 = _local_midnight_utc(d11), _local_midnight_utc(d21)
@@ -74,14 +64,14 @@ def _month_columns(today: dt.date, done_at):
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     return [
-        func.count(Task.id.distinct()).label("planned"),
+        func.count(Task.id).label("planned"),  # one row per task (per inspector: one active slot each)
         n(Task.status == TaskStatus.IN_PROGRESS).label("in_progress"),
         n(Task.status == TaskStatus.SUBMITTED).label("done"),
         n(and_(Task.status.in_(OPEN), Task.planned_date < today)).label("overdue"),
         n(Task.planned_date < d11).label("due10"),
-        n(done_at.c.done_at < by10).label("done10"),
+        n(done.submitted_at < by10).label("done10"),
         n(Task.planned_date < d21).label("due20"),
-        n(done_at.c.done_at < by20).label("done20"),
+        n(done.submitted_at < by20).label("done20"),
     ]
 
 
@@ -93,13 +83,13 @@ def _month_where(stmt, today: dt.date):
 
 def month_by_org(user, today: dt.date) -> list[MonthRow]:
     """This month's tasks per responsible organisation (大队), with the 10th / 20th checkpoints."""
-    done_at = _done_at(today)
+    done, on = _done_join()
     name = func.coalesce(Organisation.short_name, Organisation.name)
     stmt = (
-        select(Organisation.id, name, *_month_columns(today, done_at))
+        select(Organisation.id, name, *_month_columns(today, done))
         .select_from(Task)
         .join(Organisation, Organisation.id == Task.org_id)
-        .outerjoin(done_at, done_at.c.task_id == Task.id)
+        .outerjoin(done, on)
         .group_by(Organisation.id, name)
         .order_by(name)
     )
@@ -109,13 +99,13 @@ def month_by_org(user, today: dt.date) -> list[MonthRow]:
 
 def month_by_inspector(user, today: dt.date) -> list[MonthRow]:
     """This month's tasks per inspector holding an active assignment (lead or assist)."""
-    done_at = _done_at(today)
+    done, on = _done_join()
     stmt = (
-        select(Inspector.id, Inspector.name, *_month_columns(today, done_at))
+        select(Inspector.id, Inspector.name, *_month_columns(today, done))
         .select_from(Task)
         .join(TaskAssignment, and_(TaskAssignment.task_id == Task.id, TaskAssignment.active.is_(True)))
         .join(Inspector, Inspector.id == TaskAssignment.inspector_id)
-        .outerjoin(done_at, done_at.c.task_id == Task.id)
+        .outerjoin(done, on)
         .group_by(Inspector.id, Inspector.name)
         .order_by(Inspector.name, Inspector.id)
     )

@@ -110,6 +110,9 @@ def sign_titles() -> dict[str, str]:
     }
 
 
+MONTH_MAX_AGE = 60  # seconds: the month's progress is at most a minute old (the year's: DASHBOARD_CACHE_SECONDS)
+
+
 @dataclass(frozen=True)
 class Scope:
     """What the queries need of the user (role and organisation), safe to hand to a refresh thread."""
@@ -133,7 +136,7 @@ def _year_figures(scope: Scope, today) -> dict:
         "follow": queries.follow_ups(scope, today),
         "rates": queries.problems_by(scope, today),
         "quality": quality_report(scope)[0],
-        "signs": queries.warnings(scope, today),
+        "signs": queries.warnings(scope, today, limit=20),  # per kind: the newest; the page is read on a phone
         "load": queries.load_balance(scope, today),
         "publication": dashboard_summary(scope, today),
     }
@@ -149,8 +152,12 @@ def index():
     scope = Scope(str(current_user.role), current_user.org_id)
     cached = cache.get(("year", today, scope), lambda: _year_figures(scope, today))
     year = cached.value
-    by_org = queries.month_by_org(current_user, today)
-    by_inspector = queries.month_by_inspector(current_user, today)
+    month = cache.get(
+        ("month", today, scope),
+        lambda: (queries.month_by_org(scope, today), queries.month_by_inspector(scope, today)),
+        max_age=MONTH_MAX_AGE,
+    )
+    by_org, by_inspector = month.value
     cover = year["cover"]
     labels = class_labels()
     projections = {c.cls: queries.projection(c.pct, today) for c in cover}
@@ -236,6 +243,7 @@ def index():
         quality=year["quality"],
         publication=year["publication"],
         year_as_of=cached.computed_at,
+        month_as_of=month.computed_at,
         events=events,
         events_total=events_total,
         action_labels=action_labels(),
