@@ -126,3 +126,42 @@ def test_public_pages_anonymous_at_360(new_page, live_server):
     check("67-public-verify")
 
     assert page.context.cookies() == [], "public pages must not set cookies"
+
+
+def test_export_with_period_and_progress_then_download_at_360(new_page, live_server):
+    page = new_page({**PHONE, "accept_downloads": True})
+    login(page, live_server, "supervisor")
+    page.goto(live_server + "/dashboard/#exports")
+    card = page.locator("section#exports")
+    card.locator("select[name=month]").select_option(label="11月")
+    card.locator("button[name=kind][value=tasks]").click()
+    # the job page: a progress bar while it runs, then the download button
+    expect(page.locator("progress, a:has-text('下载')").first).to_be_visible()
+    download_button = page.locator("a:has-text('下载')")
+    expect(download_button).to_be_visible(timeout=15_000)
+    assert_no_horizontal_overflow(page)
+    assert_touch_targets(page)
+    snap(page, "68-export-job")
+    with page.expect_download() as info:
+        download_button.click()
+    download = info.value
+    assert download.suggested_filename.endswith("-202611.xlsx"), download.suggested_filename
+    import io
+    import pathlib
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(pathlib.Path(download.path()).read_bytes()), read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    assert len(rows) >= 2, "the demo's November tasks are in the file"
+
+
+def test_publication_page_at_360(new_page, live_server):
+    page = new_page(PHONE)
+    login(page, live_server, "supervisor")
+    page.goto(live_server + "/publication/")
+    expect(page.locator("h1")).to_have_text(re.compile("公示管理"))
+    expect(page.get_by_text("公示前审核").first).to_be_visible()
+    assert_no_horizontal_overflow(page)
+    assert_touch_targets(page)
+    snap(page, "69-publication")
