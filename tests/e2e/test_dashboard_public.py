@@ -125,6 +125,15 @@ def test_public_pages_anonymous_at_360(new_page, live_server):
     expect(page.locator("a.btn", has_text="下载核验程序")).to_be_visible()
     check("67-public-verify")
 
+    page.goto(live_server + "/public/")
+    page.locator("a.btn", has_text="查验整改通知书").click()
+    page.fill("#number", "偃消限字〔2026〕第9999号")
+    page.fill("#uscc", "91410000MA00000000")
+    page.locator("button", has_text="查验").click()
+    expect(page.locator("[role=alert]")).to_contain_text("未找到")
+    expect(page.locator("#uscc")).to_have_value("91410000MA00000000")
+    check("70-public-notice-check")
+
     assert page.context.cookies() == [], "public pages must not set cookies"
 
 

@@ -101,3 +101,23 @@ def test_immediate_orders_have_a_page_but_no_deadline_pdf(client, login_as, worl
     assert page.status_code == 200 and "责令你单位立即改正" in page.get_data(as_text=True)
     assert "notice.pdf" not in page.get_data(as_text=True)
     assert client.get(f"/notices/{o.id}/notice.pdf").status_code == 404
+
+
+def test_the_public_site_finds_a_notice_by_its_number_and_the_units_uscc(client, world, order):
+    page = client.get("/public/notice")
+    assert page.status_code == 200 and page.headers.get("Set-Cookie") is None
+    assert 'href="/public/notice"' in client.get("/public/").get_data(as_text=True)
+
+    uscc = order.unit.uscc
+    typed = order.number.replace("〔", "[").replace("〕", "]")  # typed with ASCII brackets and a space
+    resp = client.get("/public/notice", query_string={"number": " " + typed, "uscc": uscc.lower()})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/v/{order.token}")
+
+
+def test_a_number_without_the_matching_uscc_finds_nothing_and_keeps_what_was_typed(client, world, order):
+    resp = client.get("/public/notice", query_string={"number": order.number, "uscc": "91410000MA00000000"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404 and "未找到" in html
+    assert order.token not in html and 'value="91410000MA00000000"' in html
+    missing = client.get("/public/notice", query_string={"number": order.number, "uscc": ""})
+    assert missing.status_code == 422 and "请填写" in missing.get_data(as_text=True)

@@ -217,6 +217,26 @@ def get_by_token(token: str) -> RectificationOrder | None:
     return db.session.execute(select(RectificationOrder).where(RectificationOrder.token == token)).scalar_one_or_none()
 
 
+_NUMBER_VARIANTS = str.maketrans({"[": "〔", "]": "〕", "【": "〔", "】": "〕", "［": "〔", "］": "〕"})
+
+
+def find_for_check(number: str, uscc: str) -> RectificationOrder | None:
+    """The order whose number and unit USCC (both printed on the notice) match: the public notice check.
+
+    Both are needed, so a number alone (they run in sequence) reveals nothing. Brackets typed as [ ] or 【 】
+    match the official 〔 〕; spaces are ignored.
+    """
+    number = "".join((number or "").split()).translate(_NUMBER_VARIANTS)
+    uscc = "".join((uscc or "").split()).upper()
+    if not number or not uscc or len(number) > 100 or len(uscc) > 18:
+        return None
+    return db.session.execute(
+        select(RectificationOrder)
+        .join(Unit, Unit.id == RectificationOrder.unit_id)
+        .where(RectificationOrder.number == number, Unit.uscc == uscc)
+    ).scalar_one_or_none()
+
+
 def list_orders(user: Any, state: str = "", today: dt.date | None = None, limit: int = 100) -> list[RectificationOrder]:
     """Orders of the organisations a supervisor manages, newest first; ``state`` pending / overdue / rectified."""
     today = today or today_local()

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, make_response, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
 from webapp.auth.permissions import public
 from webapp.draw.labels import draw_globals
+from webapp.extensions import limiter
 from webapp.public import catalog, queries, results
 from webapp.public import feed as atom
 from webapp.public.example import worked_example
@@ -207,6 +209,31 @@ def plans():
         queries.list_last_modified(),
         lambda: render("public/plans.html", plans=rows, years=years, year=year),
     )
+
+
+@bp.get("/notice")
+@public
+@limiter.limit("30 per minute")
+def notice_check():
+    """查验整改通知书: the number and the unit's USCC from a paper notice lead to its verification page."""
+    from flask import redirect
+
+    from webapp.notices.services import find_for_check
+
+    number, uscc = request.args.get("number", "").strip(), request.args.get("uscc", "").strip()
+    error, status = None, 200
+    if "number" in request.args or "uscc" in request.args:
+        if not number or not uscc:
+            error, status = _("请填写文书编号和统一社会信用代码。"), 422
+        else:
+            order = find_for_check(number, uscc)
+            if order is not None:
+                return redirect(url_for("notices.verify", token=order.token), 303)
+            error, status = _("未找到与该文书编号和统一社会信用代码相符的整改通知书，请核对后重试。"), 404
+    resp = make_response(render("public/notice_check.html", status=status, number=number, uscc=uscc, error=error))
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Robots-Tag"] = "noindex"
+    return resp
 
 
 @bp.get("/results")

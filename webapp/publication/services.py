@@ -165,6 +165,17 @@ def publish(
     return done
 
 
+def _auto_publish(model: type, stmt, subject: str, limit: int, now: dt.datetime, extra: str | None = None) -> int:
+    """Stamp the due, unpublished rows that ``stmt`` selects: (id, org_id, due date[, ``extra`` for the audit])."""
+    n = 0
+    for row_id, org_id, due, *more in db.session.execute(stmt.order_by(model.publish_due_on, model.id).limit(limit)):
+        if _stamp(model, row_id, None, now):
+            data = {"publish_due_on": due.isoformat()} | ({extra: more[0]} if extra else {})
+            audit.record(None, "publication.auto", (subject, row_id), data, reason="deadline", org_id=org_id)
+            n += 1
+    return n
+
+
 def run_batch(today: dt.date | None = None, limit: int = 500) -> tuple[int, int]:
     """Stamp up to ``limit`` due, unpublished results and penalties as published by the system (idempotent).
 
@@ -172,29 +183,12 @@ def run_batch(today: dt.date | None = None, limit: int = 500) -> tuple[int, int]
     """
     today = today or calendar.today()
     now = utcnow()
-    results = db.session.execute(
-        select(Inspection.id, Inspection.org_id, Inspection.publish_due_on)
-        .where(
-            Inspection.status == InspectionStatus.SUBMITTED,
-            Inspection.published_at.is_(None),
-            Inspection.publish_due_on <= today,
-        )
-        .order_by(Inspection.publish_due_on, Inspection.id)
-        .limit(limit)
-    ).all()
-    n_results = 0
-    for row_id, org_id, due in results:
-        if _stamp(Inspection, row_id, None, now):
-            audit.record(
-                None,
-                "publication.auto",
-                ("inspection", row_id),
-                {"publish_due_on": due.isoformat()},
-                reason="deadline",
-                org_id=org_id,
-            )
-            n_results += 1
-    penalties = db.session.execute(
+    results = select(Inspection.id, Inspection.org_id, Inspection.publish_due_on).where(
+        Inspection.status == InspectionStatus.SUBMITTED,
+        Inspection.published_at.is_(None),
+        Inspection.publish_due_on <= today,
+    )
+    penalties = (
         select(FollowUp.id, RectificationOrder.org_id, FollowUp.publish_due_on, FollowUp.decision_number)
         .join(RectificationOrder, RectificationOrder.id == FollowUp.order_id)
         .where(
@@ -202,22 +196,11 @@ def run_batch(today: dt.date | None = None, limit: int = 500) -> tuple[int, int]
             FollowUp.published_at.is_(None),
             FollowUp.publish_due_on <= today,
         )
-        .order_by(FollowUp.publish_due_on, FollowUp.id)
-        .limit(limit)
-    ).all()
-    n_penalties = 0
-    for row_id, org_id, due, number in penalties:
-        if _stamp(FollowUp, row_id, None, now):
-            audit.record(
-                None,
-                "publication.auto",
-                ("order_follow_up", row_id),
-                {"publish_due_on": due.isoformat(), "decision_number": number},
-                reason="deadline",
-                org_id=org_id,
-            )
-            n_penalties += 1
-    return n_results, n_penalties
+    )
+    return (
+        _auto_publish(Inspection, results, "inspection", limit, now),
+        _auto_publish(FollowUp, penalties, "order_follow_up", limit, now, extra="decision_number"),
+    )
 
 
 def set_review(actor: Any, org: Organisation, enabled: bool, reason: str) -> bool:
