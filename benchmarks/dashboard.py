@@ -19,9 +19,9 @@ The database gets ``random_page_cost = 1.1`` (solid-state disks; docs/deployment
 as the supervisor ``bench-sup`` (a 支队-level account sees every 大队) and time ``GET /dashboard/`` through the Flask
 test client (in-process WSGI, no network): median and p95 over ``--runs`` runs after one warm-up, i.e. as every
 request after the first is served: the month's progress and the year's figures from the per-scope cache
-(webapp/dashboard/cache.py), the rest live. The first request after a restart, which computes everything, and the
-time each cached part takes to compute are printed too. Every SQL statement of one request is timed too and the
-slowest are printed, so a regression names its query.
+(webapp/dashboard/cache.py), the rest live. The first request after a restart (which computes the month and starts
+the year's figures in the background) and the time each cached part takes to compute are printed too. Every SQL
+statement of one request is timed too and the slowest are printed, so a regression names its query.
 
     .venv/bin/python benchmarks/dashboard.py                       # 1 000 000 units, 1 000 000 inspections
     .venv/bin/python benchmarks/dashboard.py --units 100000 --inspections 100000
@@ -321,9 +321,12 @@ def main() -> None:
     t0 = time.perf_counter()
     cold = client.get("/dashboard/")
     cold_ms = (time.perf_counter() - t0) * 1000
-    assert cold.status_code == 200, cold.status_code
+    assert cold.status_code == 200 and b"year-pending" in cold.data, cold.status_code
+    while not any(key[0] == "year" for key in cache._entries):  # computed in the background
+        time.sleep(0.1)
+    year_ready_ms = (time.perf_counter() - t0) * 1000
     computed = {key[0]: e.seconds * 1000 for key, e in cache._entries.items()}
-    print(f"  first request after a restart (computes everything): {cold_ms:.0f} ms", flush=True)
+    print(f"  first request after a restart: {cold_ms:.0f} ms; the year part ready after {year_ready_ms:.0f} ms")
     rows = []
     for title, url in pages:
         first = client.get(url)
@@ -342,7 +345,8 @@ def main() -> None:
         c.table(
             ("dashboard, without the cache", "ms"),
             [
-                ("first request after a restart (computes everything)", cold_ms),
+                ("first request after a restart (the month; the year part follows by htmx)", cold_ms),
+                ("… the year part ready (computed in the background)", year_ready_ms),
                 ("computing the month's progress (refreshed in the background after 60 s)", computed.get("month", 0.0)),
                 ("computing the year's figures (refreshed in the background after 300 s)", computed.get("year", 0.0)),
             ],

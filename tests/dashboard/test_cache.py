@@ -59,7 +59,7 @@ def test_with_caching_off_every_request_computes(app, db):
     assert cache.get(("k",), lambda: 2).value == 2
 
 
-def test_the_page_says_how_fresh_the_year_figures_are(cached, client, db):
+def test_a_cold_page_shows_the_month_at_once_and_loads_the_year_when_computed(cached, client, db):
     from tests.factories import make_org, make_user
     from webapp.auth.models import Role
     from webapp.demo import DEMO_PASSWORD
@@ -68,5 +68,21 @@ def test_the_page_says_how_fresh_the_year_figures_are(cached, client, db):
     user = make_user(org, Role.SUPERVISOR)
     db.session.commit()
     client.post("/login", data={"username": user.username, "password": DEMO_PASSWORD})
+
     html = client.get("/dashboard/").get_data(as_text=True)
-    assert "截至" in html and 'id="publication"' in html
+    assert 'id="month"' in html and 'id="cannot-go"' in html  # the month is there at once
+    assert 'id="year-pending"' in html and "part=year" in html  # the year is on its way
+    assert 'id="coverage"' not in html
+
+    for _ in range(100):  # the background computation
+        if any(key[0] == "year" for key in cache._entries):
+            break
+        threading.Event().wait(0.05)
+    part = client.get("/dashboard/?part=year", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert part.lstrip().startswith('<div id="year-part">') and "<html" not in part
+    for section in ("publication", "coverage", "results", "analysis", "orders", "signs"):
+        assert f'id="{section}"' in part
+    assert "截至" in part and 'id="year-pending"' not in part
+    # and the next full page has it all
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert 'id="coverage"' in html and 'id="year-pending"' not in html

@@ -6,7 +6,8 @@ industry / risk, rectification outcomes, warning signs …) each aggregate hundr
 inspections, which costs seconds, not milliseconds, however good the indexes. They change slowly, so the page shows
 the last computed figures with their time ("截至 12:40") while a background thread recomputes them once they are
 older than ``DASHBOARD_CACHE_SECONDS`` (stale-while-revalidate). Only the very first request of a scope (or one
-after a restart) waits for the computation.
+after a restart) finds none: the year's are then computed in the background while the page shows the rest and
+a placeholder that loads them when ready (``wait=False``).
 
 The cache lives in the worker process: every gunicorn worker computes its own copy (no pickling, nothing in the
 database). ``DASHBOARD_CACHE_SECONDS = 0`` (the tests) computes on every request.
@@ -64,10 +65,23 @@ def _refresh(app, key: tuple, compute: Callable[[], Any]) -> None:
             _refreshing.discard(key)
 
 
-def get(key: tuple, compute: Callable[[], Any], max_age: int | None = None) -> Entry:
+def _start(key: tuple, compute: Callable[[], Any]) -> None:
+    """Recompute ``key`` in a background thread unless that is already under way."""
+    with _lock:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=_refresh, args=(app, key, compute), name="dashboard-refresh", daemon=True).start()
+
+
+def get(key: tuple, compute: Callable[[], Any], max_age: int | None = None, wait: bool = True) -> Entry | None:
     """The cached figures of ``key``; ``compute`` must not depend on the request (it may run in a thread).
 
-    ``max_age`` (seconds) caps ``DASHBOARD_CACHE_SECONDS`` for figures that must stay fresher."""
+    ``max_age`` (seconds) caps ``DASHBOARD_CACHE_SECONDS`` for figures that must stay fresher. With
+    ``wait=False`` a key never computed yet is computed in the background and ``None`` returned at once (the
+    page shows a placeholder that asks again).
+    """
     ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", 300)
     if max_age is not None:
         ttl = min(ttl, max_age)
@@ -75,15 +89,13 @@ def get(key: tuple, compute: Callable[[], Any], max_age: int | None = None) -> E
         return _compute(compute)
     entry = _entries.get(key)
     if entry is None:
+        if not wait:
+            _start(key, compute)
+            return None
         entry = _entries[key] = _compute(compute)
         return entry
     if (_now() - entry.computed_at).total_seconds() > ttl:
-        with _lock:
-            start = key not in _refreshing
-            _refreshing.add(key)
-        if start:
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
-            threading.Thread(target=_refresh, args=(app, key, compute), name="dashboard-refresh", daemon=True).start()
+        _start(key, compute)
     return entry
 
 

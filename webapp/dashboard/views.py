@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -142,32 +142,24 @@ def _year_figures(scope: Scope, today) -> dict:
     }
 
 
-@bp.route("/")
-@supervisor_required
-def index():
+def _year_context(year: dict, today) -> dict:
+    """Template context of the year's part of the page (charts and tables), from ``_year_figures``."""
     from webapp.inspections.services import CATEGORY_LABELS
     from webapp.registry.labels import RISK_LEVEL
 
-    today = calendar.today()
-    scope = Scope(str(current_user.role), current_user.org_id)
-    cached = cache.get(("year", today, scope), lambda: _year_figures(scope, today))
-    year = cached.value
-    month = cache.get(
-        ("month", today, scope),
-        lambda: (queries.month_by_org(scope, today), queries.month_by_inspector(scope, today)),
-        max_age=MONTH_MAX_AGE,
-    )
-    by_org, by_inspector = month.value
-    cover = year["cover"]
+    cover, cats = year["cover"], year["cats"]
     labels = class_labels()
     projections = {c.cls: queries.projection(c.pct, today) for c in cover}
-    cats = year["cats"]
     cat_rows = [(CATEGORY_LABELS[c](), cats.get(c.value, 0)) for c in PublishedCategory]
     by_region, by_risk = year["by_region"], year["by_risk"]
     risk_labels = {k.value: str(v) for k, v in RISK_LEVEL.items()}
+    problems, outcomes, follow = year["problems"], year["outcomes"], year["follow"]
+    rates = {dim: list(rows) for dim, rows in year["rates"].items()}
+    order = {k.value: i for i, k in enumerate(RISK_LEVEL)}  # red → green
+    rates["risk_level"].sort(key=lambda r: order.get(r.key, len(order)))
+    o_labels, f_labels = outcome_labels(), follow_up_labels()
+    dim_labels = {"region": None, "industry": None, "risk_level": risk_labels}
     charts = {
-        "org": _month_chart(by_org, _("各大队本月完成情况")),
-        "inspector": _month_chart(by_inspector, _("检查人员本月完成情况")),
         "coverage": hbars(
             [
                 Bar(labels[c.cls], c.pct, f"{c.pct:.0f}%", target=c.target, bad=projections[c.cls] < c.target)
@@ -188,65 +180,84 @@ def index():
             ],
             _("待复查整改（按风险等级）"),
         ),
+        "problems": hbars(
+            [Bar(p.point or _("其他问题"), p.findings) for p in problems], _("最常见的问题（按检查要点）")
+        ),
+        "outcomes": hbars(
+            [Bar(o_labels[k], n, bad=k in ("not_rectified", "overdue") and n > 0) for k, n in outcomes.items()],
+            _("整改复查结果"),
+        ),
+        "follow_ups": hbars([Bar(f_labels[k], n) for k, n in follow.items()], _("逾期未改正的后续处理")),
     }
-    cannot, cannot_total = queries.cannot_go(current_user, today)
-    draws = queries.draw_timeliness(current_user, today)
-    problems, outcomes, follow = year["problems"], year["outcomes"], year["follow"]
-    rates = {dim: list(rows) for dim, rows in year["rates"].items()}
-    order = {k.value: i for i, k in enumerate(RISK_LEVEL)}  # red → green
-    rates["risk_level"].sort(key=lambda r: order.get(r.key, len(order)))
-    o_labels, f_labels = outcome_labels(), follow_up_labels()
-    dim_labels = {"region": None, "industry": None, "risk_level": risk_labels}
-    charts["problems"] = hbars(
-        [Bar(p.point or _("其他问题"), p.findings) for p in problems], _("最常见的问题（按检查要点）")
-    )
-    charts["outcomes"] = hbars(
-        [Bar(o_labels[k], n, bad=k in ("not_rectified", "overdue") and n > 0) for k, n in outcomes.items()],
-        _("整改复查结果"),
-    )
-    charts["follow_ups"] = hbars([Bar(f_labels[k], n) for k, n in follow.items()], _("逾期未改正的后续处理"))
     for dim, title in (
         ("region", _("问题发现率（按区域）")),
         ("industry", _("问题发现率（按行业）")),
         ("risk_level", _("问题发现率（按风险等级）")),
     ):
         charts[f"{dim}_rate"] = _rate_chart(rates[dim], title, dim_labels[dim])
-    events, events_total = queries.sensitive_events(current_user, today)
     signs = year["signs"]
+    return {
+        "year_charts": charts,
+        "signs": {k: [w for w in signs if w.kind == k] for k in ("burst", "far", "no_photo", "short")},
+        "sign_titles": sign_titles(),
+        "cover": cover,
+        "class_labels": labels,
+        "projections": projections,
+        "cat_rows": cat_rows,
+        "by_region": by_region,
+        "by_risk": by_risk,
+        "risk_labels": risk_labels,
+        "problems": problems,
+        "outcome_rows": [(o_labels[k], n) for k, n in outcomes.items()],
+        "follow_rows": [(f_labels[k], n) for k, n in follow.items()],
+        "rates": rates,
+        "dim_labels": dim_labels,
+        "dim_label": _dim_label,
+        "load": year["load"],
+        "quality": year["quality"],
+        "publication": year["publication"],
+    }
+
+
+@bp.route("/")
+@supervisor_required
+def index():
+    """The page; ``?part=year`` (htmx) is only its year part, which the page asks for while it is computed."""
+    today = calendar.today()
+    scope = Scope(str(current_user.role), current_user.org_id)
+    # keys without the date: after midnight the last figures are shown (with their time) while recomputed
+    year = cache.get(("year", scope), lambda: _year_figures(scope, today), wait=False)
+    context: dict = {"today": today, "year_ready": year is not None}
+    if year is not None:
+        context |= _year_context(year.value, today) | {"year_as_of": year.computed_at}
+    events, events_total = queries.sensitive_events(current_user, today)
+    context |= {"events": events, "events_total": events_total, "action_labels": action_labels()}
+    context["charts"] = context.pop("year_charts", {})
+    if request.args.get("part") == "year":
+        return render("dashboard/index.html", block="year", **context)
+    month = cache.get(
+        ("month", scope),
+        lambda: (queries.month_by_org(scope, today), queries.month_by_inspector(scope, today)),
+        max_age=MONTH_MAX_AGE,
+    )
+    by_org, by_inspector = month.value
+    cannot, cannot_total = queries.cannot_go(current_user, today)
+    context["charts"] = {
+        "org": _month_chart(by_org, _("各大队本月完成情况")),
+        "inspector": _month_chart(by_inspector, _("检查人员本月完成情况")),
+        **context["charts"],
+    }
     return render(
         "dashboard/index.html",
-        signs={k: [w for w in signs if w.kind == k] for k in ("burst", "far", "no_photo", "short")},
-        sign_titles=sign_titles(),
-        today=today,
         by_org=by_org,
         by_inspector=by_inspector,
-        cover=cover,
-        class_labels=labels,
-        projections=projections,
-        cat_rows=cat_rows,
-        by_region=by_region,
-        by_risk=by_risk,
-        risk_labels=risk_labels,
-        charts=charts,
+        month_as_of=month.computed_at,
         cannot=cannot,
         cannot_total=cannot_total,
         problem_titles=problem_titles(),
-        draws=draws,
+        draws=queries.draw_timeliness(current_user, today),
         draw_states=draw_states(),
-        problems=problems,
-        outcome_rows=[(o_labels[k], n) for k, n in outcomes.items()],
-        follow_rows=[(f_labels[k], n) for k, n in follow.items()],
-        rates=rates,
-        dim_labels=dim_labels,
-        dim_label=_dim_label,
-        load=year["load"],
-        quality=year["quality"],
-        publication=year["publication"],
-        year_as_of=cached.computed_at,
-        month_as_of=month.computed_at,
-        events=events,
-        events_total=events_total,
-        action_labels=action_labels(),
+        **context,
     )
 
 
