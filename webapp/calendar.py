@@ -29,6 +29,18 @@ def today() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
 
 
+def day_start_utc(day: dt.date) -> dt.datetime:
+    """The UTC instant at which ``day`` begins in Asia/Shanghai (stored times are UTC)."""
+    return dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.UTC)
+
+
+def local_date(when: dt.datetime) -> dt.date:
+    """The Asia/Shanghai date of a stored (UTC; naive means UTC) time."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(SHANGHAI).date()
+
+
 Overrides = Mapping[dt.date, bool]
 
 

@@ -23,8 +23,7 @@ from typing import IO, Any
 import openpyxl
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from webapp import audit, calendar
 from webapp.auth.permissions import visible_org_ids
@@ -33,7 +32,7 @@ from webapp.dashboard.models import ExportJob
 from webapp.db import utcnow
 from webapp.draw.models import Task, TaskAssignment, TaskStatus
 from webapp.extensions import db
-from webapp.inspections.models import Inspection, InspectionStatus
+from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.notices.models import OrderStatus, RectificationOrder
 from webapp.registry import importer
 from webapp.registry.importer import _spooled_workbook
@@ -77,18 +76,6 @@ def _int(value: Any, lo: int, hi: int) -> int | None:
     except (TypeError, ValueError):
         return None
     return n if lo <= n <= hi else None
-
-
-def _midnight_utc(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), calendar.SHANGHAI).astimezone(dt.UTC)
-
-
-def _local_date(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(calendar.SHANGHAI).date().isoformat()
 
 
 def _scoped(stmt, column, actor: Any):
@@ -191,8 +178,6 @@ def tasks_query(actor: Any, period: Period):
 def results_query(actor: Any, period: Period):
     """Submitted inspections that no later submitted inspection supersedes (the result in force)."""
     a = _assignments()
-    newer = aliased(Inspection)
-    superseded = exists().where(and_(newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED))
     stmt = (
         select(
             Inspection.id,
@@ -209,11 +194,14 @@ def results_query(actor: Any, period: Period):
         .join(ItemVersion, ItemVersion.id == Task.item_version_id)
         .join(Organisation, Organisation.id == Inspection.org_id)
         .outerjoin(a, a.c.task_id == Task.id)
-        .where(Inspection.status == InspectionStatus.SUBMITTED, ~superseded)
+        .where(Inspection.status == InspectionStatus.SUBMITTED, ~superseded())
         .order_by(Inspection.submitted_at, Inspection.id, a.c.slot, a.c.id)
     )
     if b := period.bounds():
-        stmt = stmt.where(Inspection.submitted_at >= _midnight_utc(b[0]), Inspection.submitted_at < _midnight_utc(b[1]))
+        stmt = stmt.where(
+            Inspection.submitted_at >= calendar.day_start_utc(b[0]),
+            Inspection.submitted_at < calendar.day_start_utc(b[1]),
+        )
     return _scoped(stmt, Inspection.org_id, actor)
 
 
@@ -250,7 +238,15 @@ def _rows(kind: str, actor: Any, period: Period) -> Iterator[list[Any]]:
         cats = {k: str(f()) for k, f in CATEGORY_LABELS.items()}
         query = results_query(actor, period).execution_options(yield_per=2000)
         for r, names in _fold(db.session.execute(query)):
-            yield [r[1], r[2] or "", r[3], _local_date(r[4]), "、".join(names), cats.get(r[5], ""), r[6]]
+            yield [
+                r[1],
+                r[2] or "",
+                r[3],
+                (calendar.local_date(r[4]).isoformat() if r[4] else ""),
+                "、".join(names),
+                cats.get(r[5], ""),
+                r[6],
+            ]
     else:
         labels = order_status_labels()
         query = rectifications_query(actor, period).execution_options(yield_per=2000)

@@ -15,7 +15,7 @@ from webapp import calendar
 from webapp.auth.permissions import visible_org_ids
 from webapp.draw.models import Plan, PlanKind, PlanStatus, Task, TaskAssignment, TaskStatus
 from webapp.extensions import db
-from webapp.inspections.models import Inspection, InspectionStatus
+from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.notices.models import OrderStatus, RectificationOrder
 from webapp.registry.models import Inspector, Organisation, Unit, UnitClass, UnitStatus
 
@@ -28,9 +28,8 @@ def _scoped(stmt, column, orgs: set[int] | None):
     return stmt if orgs is None else stmt.where(column.in_(orgs))
 
 
-def _local_midnight_utc(day: dt.date) -> dt.datetime:
-    """The UTC instant at which ``day`` begins in Asia/Shanghai (stored times are UTC)."""
-    return dt.datetime.combine(day, dt.time(), calendar.SHANGHAI).astimezone(dt.UTC)
+def _year_start(today: dt.date) -> dt.datetime:
+    return calendar.day_start_utc(dt.date(today.year, 1, 1))
 
 
 def _done_join():
@@ -58,7 +57,7 @@ class MonthRow:
 def _month_columns(today: dt.date, done):
     first = today.replace(day=1)
     d11, d21 = first.replace(day=11), first.replace(day=21)
-    by10, by20 = _local_midnight_utc(d11), _local_midnight_utc(d21)
+    by10, by20 = calendar.day_start_utc(d11), calendar.day_start_utc(d21)
 
     def n(cond):
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
@@ -162,8 +161,8 @@ def coverage(user, today: dt.date) -> list[Coverage]:
         .join(Unit, Unit.id == Task.unit_id)
         .where(
             Inspection.status == InspectionStatus.SUBMITTED,
-            Inspection.submitted_at >= _local_midnight_utc(dt.date(year, 1, 1)),
-            Inspection.submitted_at < _local_midnight_utc(dt.date(year + 1, 1, 1)),
+            Inspection.submitted_at >= calendar.day_start_utc(dt.date(year, 1, 1)),
+            Inspection.submitted_at < calendar.day_start_utc(dt.date(year + 1, 1, 1)),
             Unit.status == UnitStatus.ACTIVE,
         )
         .group_by(key),
@@ -186,16 +185,12 @@ def projection(pct: float, today: dt.date) -> float:
 
 def _current_inspections():
     """Submitted inspections not superseded by a later supplementary record."""
-    newer = aliased(Inspection)
-    return (
-        Inspection.status == InspectionStatus.SUBMITTED,
-        ~select(newer.id).where(newer.supersedes_id == Inspection.id).exists(),
-    )
+    return Inspection.status == InspectionStatus.SUBMITTED, ~superseded()
 
 
 def categories(user, today: dt.date) -> dict[str, int]:
     """This year's published-category distribution of the current submitted inspections."""
-    start = _local_midnight_utc(dt.date(today.year, 1, 1))
+    start = _year_start(today)
     stmt = (
         select(Inspection.category, func.count(Inspection.id))
         .where(*_current_inspections(), Inspection.submitted_at >= start, Inspection.category.is_not(None))
@@ -282,7 +277,7 @@ class WarningSign:
 def _base(user, today: dt.date, limit: int):
     from webapp.auth.models import User
 
-    start = _local_midnight_utc(dt.date(today.year, 1, 1))
+    start = _year_start(today)
     return (
         select(Task.public_id, Unit.name, func.coalesce(User.display_name, User.username), Inspection.submitted_at)
         .select_from(Inspection)
@@ -326,7 +321,7 @@ def warnings(user, today: dt.date, limit: int = 50) -> list[WarningSign]:
             Inspection.status == InspectionStatus.SUBMITTED,
             Inspection.supersedes_id.is_(None),
             Inspection.submitted_by_id.is_not(None),
-            Inspection.submitted_at >= _local_midnight_utc(dt.date(today.year, 1, 1)),
+            Inspection.submitted_at >= _year_start(today),
         )
         .subquery()
     )
@@ -536,7 +531,7 @@ def draw_timeliness(user, today: dt.date) -> list[DrawTimeliness]:
     prev = this_first - dt.timedelta(days=1)
     this_p, next_p = _period(today), _period(nxt)
     window = _draw_window(prev.year, prev.month)
-    cutoff = _local_midnight_utc(window[-1] + dt.timedelta(days=1)) if window else _local_midnight_utc(this_first)
+    cutoff = calendar.day_start_utc(window[-1] + dt.timedelta(days=1)) if window else calendar.day_start_utc(this_first)
 
     def covers(day: dt.date):
         return and_(Plan.year == day.year, Plan.start_month <= day.month, Plan.end_month >= day.month)
@@ -581,10 +576,6 @@ def draw_timeliness(user, today: dt.date) -> list[DrawTimeliness]:
 
 
 # ------------------------------------------------------------------------------------------------ results
-
-
-def _year_start(today: dt.date) -> dt.datetime:
-    return _local_midnight_utc(dt.date(today.year, 1, 1))
 
 
 @dataclass
@@ -815,7 +806,7 @@ def sensitive_events(user, today: dt.date, limit: int = 20) -> tuple[list[Sensit
             AuditEvent.subject_id,
             func.count().over(),
         )
-        .where(AuditEvent.at >= _local_midnight_utc(today.replace(day=1)), AuditEvent.action.in_(SENSITIVE_ACTIONS))
+        .where(AuditEvent.at >= calendar.day_start_utc(today.replace(day=1)), AuditEvent.action.in_(SENSITIVE_ACTIONS))
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import secrets
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from webapp.db import UTCDateTime, created_at, intpk, str40, utcnow
 from webapp.draw.models import JSONText, Task
@@ -131,6 +133,16 @@ class Inspection(db.Model):
     findings: Mapped[list[Finding]] = relationship(back_populates="inspection", order_by="Finding.seq")
     photos: Mapped[list[Photo]] = relationship(back_populates="inspection", order_by="Photo.id")
     signatures: Mapped[list[Signature]] = relationship(back_populates="inspection", order_by="Signature.id")
+
+
+def superseded(where: Callable[[Any], Any] | None = None):
+    """SQL: a submitted supplementary record replaces this ``Inspection`` (``where(newer)`` may narrow it, e.g.
+    to supplements already public). Negate it for the record in force."""
+    newer = aliased(Inspection)
+    conditions = [newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED]
+    if where is not None:
+        conditions.append(where(newer))
+    return select(newer.id).where(*conditions).exists()
 
 
 class ChecklistAnswer(db.Model):

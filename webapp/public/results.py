@@ -29,15 +29,14 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 
 from webapp import calendar
-from webapp.calendar import SHANGHAI
+from webapp.calendar import day_start_utc
 from webapp.catalog.models import ItemVersion
 from webapp.draw.models import Draw, Task, TaskAssignment
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
-from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature
+from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature, superseded
 from webapp.inspections.services import CATEGORY_LABELS
 from webapp.notices.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
 from webapp.public.masking import scrub
@@ -89,10 +88,6 @@ class ResultPage:
 
 def _public_inspections(today: dt.date):
     """The select of public inspections (with task, unit, item, organisation), newest first."""
-    newer = aliased(Inspection)
-    superseded = select(newer.id).where(
-        newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED, visible(newer, today)
-    )
     return (
         select(Inspection, Unit, ItemVersion.name, Organisation.name)
         .join(Task, Task.id == Inspection.task_id)
@@ -105,7 +100,7 @@ def _public_inspections(today: dt.date):
             Inspection.category.is_not(None),
             visible(Inspection, today),
             or_(Task.draw_id.is_(None), Draw.status.in_(PUBLIC_STATUSES)),
-            ~superseded.exists(),
+            ~superseded(lambda newer: visible(newer, today)),
         )
         .order_by(Inspection.submitted_at.desc(), Inspection.id.desc())
     )
@@ -170,16 +165,11 @@ def _row(ins: Inspection, unit: Unit, item: str, org: str, today: dt.date) -> Pu
     )
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    """The moment ``day`` begins in Asia/Shanghai, in UTC: when a record due that day goes public."""
-    return dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.UTC)
-
-
 def _published(at: dt.datetime | None, due: dt.date | None, today: dt.date) -> dt.datetime | None:
     """When the record went public: stamped, or the start of its due day if that came first."""
     candidates = [a if a.tzinfo else a.replace(tzinfo=dt.UTC) for a in (at,) if a is not None]
     if due is not None and due <= today:
-        candidates.append(_day_start(due))
+        candidates.append(day_start_utc(due))
     return min(candidates) if candidates else None
 
 
@@ -207,7 +197,7 @@ def last_modified(today: dt.date | None = None) -> dt.datetime | None:
         for model in (Inspection, FollowUp)
     ]
     stamps = [
-        *(_day_start(d) for d in due if d is not None),
+        *(day_start_utc(d) for d in due if d is not None),
         db.session.execute(select(func.max(Inspection.published_at))).scalar(),
         db.session.execute(select(func.max(FollowUp.published_at))).scalar(),
         db.session.execute(

@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Date, case, cast, func, or_, select
-from sqlalchemy.orm import aliased
 
 from webapp import calendar
 from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import ItemVersion
 from webapp.draw.models import Task, TaskStatus
 from webapp.extensions import db
-from webapp.inspections.models import Inspection, InspectionStatus
+from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.notices.models import FollowUp, FollowUpKind, RectificationOrder
-from webapp.publication.services import RESULT_WORKING_DAYS, local_date
+from webapp.publication.services import RESULT_WORKING_DAYS
 from webapp.registry.models import Unit
 
 SOON_WORKING_DAYS = 3  # 即将超期: due within this many working days
@@ -102,10 +101,6 @@ class _Days:
         return day
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), calendar.SHANGHAI).astimezone(dt.UTC)
-
-
 def _scoped(stmt, column, user: Any):
     orgs = visible_org_ids(user)
     return stmt if orgs is None else stmt.where(column.in_(orgs))
@@ -119,10 +114,6 @@ def _count(stmt) -> int:
 
 
 def _awaiting_stmt(user: Any, today: dt.date):
-    newer = aliased(Inspection)
-    superseded = select(newer.id).where(
-        newer.supersedes_id == Inspection.id, newer.status == InspectionStatus.SUBMITTED
-    )
     stmt = (
         select(Inspection, Unit.name, ItemVersion.name, Task.public_id)
         .join(Task, Task.id == Inspection.task_id)
@@ -132,7 +123,7 @@ def _awaiting_stmt(user: Any, today: dt.date):
             Inspection.status == InspectionStatus.SUBMITTED,
             Inspection.published_at.is_(None),
             Inspection.publish_due_on > today,
-            ~superseded.exists(),
+            ~superseded(),
         )
         .order_by(Inspection.publish_due_on, Inspection.id)
     )
@@ -153,7 +144,7 @@ def awaiting_review(user: Any, today: dt.date, page: int = 1, per_page: int = LI
             ins.publish_due_on,
             days.left(ins.publish_due_on),
             task_public_id=task_id,
-            check_date=local_date(ins.checkin_at or ins.submitted_at),
+            check_date=calendar.local_date(ins.checkin_at or ins.submitted_at),
         )
         for ins, unit, item, task_id in found[:per_page]
     ]
@@ -191,16 +182,16 @@ def _drafts_stmt(user: Any):
 
 def _flag_bounds(days: _Days, within: int) -> tuple[dt.datetime, dt.datetime]:
     """(overdue_before, soon_before): check-ins before the first are past due; before the second, due soon."""
-    overdue_before = _day_start(days.last_check_day(days.today) + dt.timedelta(days=1))
+    overdue_before = calendar.day_start_utc(days.last_check_day(days.today) + dt.timedelta(days=1))
     soon_limit = days.add(days.today, within) + dt.timedelta(days=1)
-    soon_before = _day_start(days.last_check_day(soon_limit) + dt.timedelta(days=1))
+    soon_before = calendar.day_start_utc(days.last_check_day(soon_limit) + dt.timedelta(days=1))
     return overdue_before, soon_before
 
 
 def _draft_rows(days: _Days, found) -> list[Row]:
     out = []
     for checkin_at, unit, item, task_id in found:
-        checked = local_date(checkin_at)
+        checked = calendar.local_date(checkin_at)
         due = days.add(checked, RESULT_WORKING_DAYS)
         out.append(Row("draft", task_id, unit, item, due, days.left(due), task_public_id=task_id, check_date=checked))
     return out

@@ -44,18 +44,12 @@ class PublicationError(ValueError):
 # ------------------------------------------------------------------------------------------ dates
 
 
-def local_date(when: dt.datetime) -> dt.date:
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(calendar.SHANGHAI).date()
-
-
 def check_date(ins: Inspection) -> dt.date:
     """The day of the check: the local date of check-in, else of submission or start, else the planned day."""
     when = ins.checkin_at or ins.submitted_at or ins.started_at
     if when is None:
         return ins.task.planned_date
-    return local_date(when)
+    return calendar.local_date(when)
 
 
 def add_working_days(day: dt.date, n: int, overrides: calendar.Overrides | None = None) -> dt.date:

@@ -179,7 +179,7 @@ def _publication_deadlines(rows: list[TaskRow], today: dt.date) -> None:
     from sqlalchemy import func
 
     from webapp.inspections.models import Inspection, InspectionStatus
-    from webapp.publication.services import RESULT_WORKING_DAYS, local_date
+    from webapp.publication.services import RESULT_WORKING_DAYS
 
     if not rows:
         return
@@ -196,14 +196,14 @@ def _publication_deadlines(rows: list[TaskRow], today: dt.date) -> None:
     }
     if not checked:
         return
-    days = [d for due, at in checked.values() for d in (due, at and local_date(at)) if d is not None]
+    days = [d for due, at in checked.values() for d in (due, at and calendar.local_date(at)) if d is not None]
     if not days:
         return
     overrides = calendar.db_overrides(min(days), max(today, *days) + dt.timedelta(days=60))
     for row in rows:
         due, at = checked.get(row.task.id, (None, None))
         if due is None and at is not None:
-            due = calendar.add_working_days(local_date(at), RESULT_WORKING_DAYS, overrides)
+            due = calendar.add_working_days(calendar.local_date(at), RESULT_WORKING_DAYS, overrides)
         if due is None:
             continue
         row.publish_by = due
