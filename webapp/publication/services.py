@@ -128,34 +128,19 @@ def publish(
     skipped. Returns how many were published."""
     today = today or calendar.today()
     now = utcnow()
+    rows = [(Inspection, ins, ins.org_id, {}) for ins in inspections if ins.status == InspectionStatus.SUBMITTED]
+    rows += [
+        (FollowUp, fu, org_id, {"decision_number": fu.decision_number})
+        for fu, org_id in penalties
+        if fu.kind == FollowUpKind.PENALTY
+    ]
     done = 0
-    for ins in inspections:
-        if ins.status != InspectionStatus.SUBMITTED or not _stamp(Inspection, ins.id, actor.id, now):
-            continue
-        due = ins.publish_due_on
-        audit.record(
-            actor,
-            "publication.published",
-            ins,
-            {"publish_due_on": due and due.isoformat(), "late": bool(due and today > due)},
-        )
-        done += 1
-    for fu, org_id in penalties:
-        if fu.kind != FollowUpKind.PENALTY or not _stamp(FollowUp, fu.id, actor.id, now):
-            continue
-        due = fu.publish_due_on
-        audit.record(
-            actor,
-            "publication.published",
-            fu,
-            {
-                "decision_number": fu.decision_number,
-                "publish_due_on": due and due.isoformat(),
-                "late": bool(due and today > due),
-            },
-            org_id=org_id,
-        )
-        done += 1
+    for model, row, org_id, data in rows:
+        if _stamp(model, row.id, actor.id, now):
+            due = row.publish_due_on
+            data |= {"publish_due_on": due and due.isoformat(), "late": bool(due and today > due)}
+            audit.record(actor, "publication.published", row, data, org_id=org_id)
+            done += 1
     return done
 
 
