@@ -121,3 +121,5 @@ def test_a_number_without_the_matching_uscc_finds_nothing_and_keeps_what_was_typ
     assert order.token not in html and 'value="91410000MA00000000"' in html
     missing = client.get("/public/notice", query_string={"number": order.number, "uscc": ""})
     assert missing.status_code == 422 and "请填写" in missing.get_data(as_text=True)
+    assert 'id="uscc-err"' in missing.get_data(as_text=True)  # next to the empty field, the number kept
+    assert f'value="{order.number}"' in missing.get_data(as_text=True)

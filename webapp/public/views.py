@@ -221,16 +221,22 @@ def notice_check():
     from webapp.notices.services import find_for_check
 
     number, uscc = request.args.get("number", "").strip(), request.args.get("uscc", "").strip()
-    error, status = None, 200
+    error, status, missing = None, 200, {}
     if "number" in request.args or "uscc" in request.args:
-        if not number or not uscc:
-            error, status = _("请填写文书编号和统一社会信用代码。"), 422
+        missing = {
+            name: _("请填写%(what)s。", what=label)
+            for name, value, label in (("number", number, _("文书编号")), ("uscc", uscc, _("统一社会信用代码")))
+            if not value
+        }
+        if missing:
+            status = 422
         else:
             order = find_for_check(number, uscc)
             if order is not None:
                 return redirect(url_for("notices.verify", token=order.token), 303)
             error, status = _("未找到与该文书编号和统一社会信用代码相符的整改通知书，请核对后重试。"), 404
-    resp = make_response(render("public/notice_check.html", status=status, number=number, uscc=uscc, error=error))
+    page = render("public/notice_check.html", status=status, number=number, uscc=uscc, error=error, missing=missing)
+    resp = make_response(page)
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["X-Robots-Tag"] = "noindex"
     return resp
