@@ -197,7 +197,7 @@ def _year_context(year: dict, today) -> dict:
         charts[f"{dim}_rate"] = _rate_chart(rates[dim], title, dim_labels[dim])
     signs = year["signs"]
     return {
-        "year_charts": charts,
+        "charts": charts,
         "signs": {k: [w for w in signs if w.kind == k] for k in ("burst", "far", "no_photo", "short")},
         "sign_titles": sign_titles(),
         "cover": cover,
@@ -227,12 +227,11 @@ def index():
     scope = Scope(str(current_user.role), current_user.org_id)
     # keys without the date: after midnight the last figures are shown (with their time) while recomputed
     year = cache.get(("year", scope), lambda: _year_figures(scope, today), wait=False)
-    context: dict = {"today": today, "year_ready": year is not None}
+    context: dict = {"today": today, "year_ready": year is not None, "charts": {}}
     if year is not None:
         context |= _year_context(year.value, today) | {"year_as_of": year.computed_at}
     events, events_total = queries.sensitive_events(current_user, today)
     context |= {"events": events, "events_total": events_total, "action_labels": action_labels()}
-    context["charts"] = context.pop("year_charts", {})
     if request.args.get("part") == "year":
         return render("dashboard/index.html", block="year", **context)
     month = cache.get(
