@@ -2,10 +2,16 @@
 
 Set TEST_DATABASE_URL to run the same suite on PostgreSQL, e.g.
 ``TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test``.
+
+Set SUIJIAN_TEST_NOW to an ISO datetime with an offset (``2027-12-31T16:30:00+08:00``) to run the whole
+suite as if it were that moment: time-machine moves the server side in-process (threads included, the clock
+ticking on from there), and the browser tests set Playwright's page clock to the same moment. Unset, the
+real clock runs. Tests never depend on today's date: they take "today" from ``webapp.calendar.today()``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 
@@ -19,6 +25,43 @@ from sqlalchemy import text  # noqa: E402
 from tests.factories import DEMO_PASSWORD  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db as _db  # noqa: E402
+
+
+def suite_now() -> dt.datetime | None:
+    """The moment the suite runs at (SUIJIAN_TEST_NOW), or None for the real clock."""
+    raw = os.environ.get("SUIJIAN_TEST_NOW")
+    if not raw:
+        return None
+    moment = dt.datetime.fromisoformat(raw)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("SUIJIAN_TEST_NOW needs an offset, e.g. 2027-12-31T16:30:00+08:00")
+    return moment
+
+
+_traveller = None
+
+
+def pytest_configure(config):
+    global _traveller
+    moment = suite_now()
+    if moment is not None and _traveller is None:
+        import time_machine
+
+        _traveller = time_machine.travel(moment, tick=True)
+        _traveller.start()
+
+
+def pytest_unconfigure(config):
+    global _traveller
+    if _traveller is not None:
+        _traveller.stop()
+        _traveller = None
+
+
+def pytest_report_header(config):
+    moment = suite_now()
+    return f"test clock: {moment.isoformat() if moment else 'real'} (SUIJIAN_TEST_NOW)"
+
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + os.path.join(_TMP, "test.db")
 

@@ -2,11 +2,13 @@
 
 The live server runs the real app (CSRF on, rate limits off) in a thread over its own database: a temporary
 SQLite file, or E2E_DATABASE_URL (CI points it at PostgreSQL). It is loaded with a small demo data set.
-Screenshots go to artifacts/e2e/ — look at them.
+Screenshots go to artifacts/e2e/ — look at them. Under SUIJIAN_TEST_NOW every browser context's clock is set to
+the suite's moment too (Playwright's ``clock.install``), so pages that compute dates agree with the server.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -14,6 +16,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from tests.conftest import suite_now
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
@@ -52,6 +57,47 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args, playwright):
     return {**browser_context_args, **playwright.devices["iPhone 13"], "locale": "zh-CN"}
+
+
+def set_browser_clock(ctx: BrowserContext) -> BrowserContext:
+    """Under a test clock, the browser's clock starts at the server's (travelled) now and ticks on."""
+    if suite_now() is not None:
+        ctx.clock.install(time=dt.datetime.now(dt.UTC))
+    return ctx
+
+
+@pytest.fixture
+def context(context: BrowserContext) -> BrowserContext:
+    """pytest-playwright's context (and so its ``page``), with the test clock applied."""
+    return set_browser_clock(context)
+
+
+@pytest.fixture
+def new_context(browser: Browser):
+    """Open more browser contexts (a second person, a phone of another size); closed after the test.
+
+    The options are Playwright's ``new_context`` arguments; pass ``**browser_context_args`` for the default phone.
+    """
+    contexts: list[BrowserContext] = []
+
+    def _open(**options) -> BrowserContext:
+        ctx = set_browser_clock(browser.new_context(**options))
+        contexts.append(ctx)
+        return ctx
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def new_page(new_context):
+    """A page in a fresh context with the given options (viewport, downloads, …)."""
+
+    def _open(options: dict) -> Page:
+        return new_context(locale="zh-CN", **options).new_page()
+
+    return _open
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
 from webapp.public import views as public_views
@@ -54,7 +54,7 @@ def next_period(today: dt.date) -> tuple[int, str]:
 
 
 def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
-    page: Page, browser: Browser, browser_context_args, live_server, shot, tmp_path
+    page: Page, new_context, browser_context_args, live_server, shot, tmp_path
 ):
     base = live_server
     year, period = next_period(dt.date.today())
@@ -162,7 +162,7 @@ def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
     assert others, "the demo brigade has inspectors outside the pool"
     other_login = username_of(page, base, others[0])
 
-    ctx = browser.new_context(**browser_context_args)
+    ctx = new_context(**browser_context_args)
     try:
         ip = ctx.new_page()
         login(ip, base, insp_login)
@@ -187,7 +187,7 @@ def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
         assert ip.goto(f"{base}/public/draws/{draw_id}").status == 404, "not public before publication"
     finally:
         ctx.close()
-    ctx = browser.new_context(**browser_context_args)
+    ctx = new_context(**browser_context_args)
     try:
         op = ctx.new_page()
         login(op, base, other_login)
@@ -232,7 +232,7 @@ def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
     assert run.returncode == 1 and "FAIL" in run.stdout, run.stdout + run.stderr
 
     # ---- 4. an outsider, no login: the public list, the draw, masked names, the verifier
-    ctx = browser.new_context(**browser_context_args)
+    ctx = new_context(**browser_context_args)
     try:
         pub = ctx.new_page()
         pub.goto(base + "/public/draws")

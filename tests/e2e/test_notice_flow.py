@@ -15,7 +15,7 @@ import threading
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, assert_no_horizontal_overflow, assert_touch_targets, login
 
@@ -102,7 +102,7 @@ def site():
         db.engine.dispose()
 
 
-def test_issue_notice_scan_qr_and_download_pdf(page: Page, browser: Browser, browser_context_args, site, shot):
+def test_issue_notice_scan_qr_and_download_pdf(page: Page, new_context, browser_context_args, site, shot):
     base = site["base"]
     login(page, base, site["lead"])
 
@@ -137,7 +137,7 @@ def test_issue_notice_scan_qr_and_download_pdf(page: Page, browser: Browser, bro
     assert resp.body().startswith(b"%PDF")
 
     # the QR code's URL, opened by anyone: a fresh browser context without the inspector's session
-    anon = browser.new_context(**browser_context_args)
+    anon = new_context(**browser_context_args)
     try:
         public = anon.new_page()
         response = public.goto(verify_url)
