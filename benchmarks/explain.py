@@ -1,7 +1,7 @@
 """Query plans of the unit list (/registry/units) on a database populated by benchmarks/registry.py.
 
 Prints EXPLAIN (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE) of the page query and of the
-capped count query that ``webapp.registry.unit_services.list_units`` runs, for a few list requests. Use it
+capped count query that ``webapp.registry.units.services.list_units`` runs, for a few list requests. Use it
 to see which index a slow case uses (or that it scans the table).
 
     .venv/bin/python benchmarks/explain.py --url sqlite:////tmp/suijian-bench-registry.db
@@ -38,8 +38,8 @@ def main() -> None:
     parser.add_argument("--user", default="bench-sup")
     args = parser.parse_args()
     from webapp.auth.models import User
-    from webapp.registry import unit_services as us
     from webapp.registry.models import Unit
+    from webapp.registry.units import services as us
 
     app = c.make_app(args.url)
     with app.app_context(), app.test_request_context("/"):

@@ -1,7 +1,7 @@
 """Bulk import at scale: 50 000 units from .xlsx and .csv, on SQLite and (if reachable) PostgreSQL.
 
 For each database and each format (on a freshly migrated, empty schema) it times, through
-``webapp.registry.importer.import_file`` (the same validate-everything-then-write job the upload runs):
+``webapp.registry.imports.services.import_file`` (the same validate-everything-then-write job the upload runs):
 a first import (50 000 new units), a re-import of the same file (every row matched by USCC, nothing
 changed), a re-import where every unit changed one field (50 000 updates), and (once per database)
 the .xlsx export. Formats: ``xlsx`` as openpyxl's write-only mode saves it (no ``<dimension>``
@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.extensions import db  # noqa: E402
-from webapp.registry.units import UNIT_COLUMNS  # noqa: E402
+from webapp.registry.units.columns import UNIT_COLUMNS  # noqa: E402
 from webapp.registry.validation import generate_uscc  # noqa: E402
 
 CLASSES = ("消防安全重点单位", "一般单位", "九小场所", "其他单位")
@@ -128,7 +128,7 @@ def run(url: str, label: str, rows: list[list], workdir: str, fmt: str, export: 
     from flask_migrate import upgrade
 
     from webapp.auth.models import Role, User
-    from webapp.registry import importer
+    from webapp.registry.imports import services as importer
     from webapp.registry.models import Organisation, OrgKind, Unit
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "IMPORT_BACKGROUND": False, "IMPORT_MAX_ROWS": 200_000})

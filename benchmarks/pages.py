@@ -74,7 +74,7 @@ def assets_of(html: str) -> list[str]:
 
 
 def make_task(org_id: int, unit_id: int, version_id: int, inspector_ids: list[int], planned: dt.date, status):
-    from webapp.draw.models import Task, TaskAssignment, TaskKind
+    from webapp.tasks.models import Task, TaskAssignment, TaskKind
 
     task = Task(
         org_id=org_id,
@@ -106,9 +106,9 @@ def fire_duty_version() -> int:
 def weight() -> list[tuple]:
     from webapp.auth.models import User
     from webapp.demo import DEMO_PASSWORD, load_demo
-    from webapp.draw.models import TaskStatus
     from webapp.inspections import services
     from webapp.registry.models import Inspector, Unit
+    from webapp.tasks.models import TaskStatus
 
     for p in (DEMO_DB, DEMO_DB + "-wal", DEMO_DB + "-shm"):
         if os.path.exists(p):
@@ -213,9 +213,9 @@ def populate_history(app, past: int, current: int, seed: int = 4) -> dict:
     """``past`` submitted tasks + inspections over the last four years, and ``current`` tasks for bench-insp."""
     from webapp.auth.models import Role, User
     from webapp.db import utcnow
-    from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
     from webapp.inspections.models import CheckResult, Inspection, InspectionStatus, PublishedCategory
     from webapp.registry.models import Inspector, Organisation, Unit
+    from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
     rng = random.Random(seed)
     t0 = time.perf_counter()
@@ -321,8 +321,8 @@ def populate_history(app, past: int, current: int, seed: int = 4) -> dict:
 def lookup_history(app) -> dict:
     """What :func:`populate_history` returned, read back from a database it populated (``--reuse``)."""
     from webapp.auth.models import User
-    from webapp.draw.models import Task, TaskAssignment, TaskStatus
     from webapp.registry.models import Inspector
+    from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
     with app.app_context():
         user_id = db.session.execute(select(User.id).where(User.username == "bench-insp")).scalar_one()

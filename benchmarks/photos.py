@@ -1,5 +1,5 @@
-"""Photo pipeline server time (webapp/onsite/photos.py ``process``): check, read EXIF/GPS, orient, downsize,
-strip, re-encode, thumbnail; plus the content-addressed write (webapp/onsite/storage.py ``put``).
+"""Photo pipeline server time (webapp/inspections/images.py ``process``): check, read EXIF/GPS, orient, downsize,
+strip, re-encode, thumbnail; plus the content-addressed write (webapp/storage.py ``put``).
 
 Inputs are made here with Pillow, photo-like (smooth gradients plus sensor-like noise, so the JPEGs are
 about the size a phone writes), each with the EXIF a phone writes (orientation 6, capture time, GPS):
@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from PIL import Image, ImageFilter
 
-from webapp.onsite import photos, storage
+from webapp import storage
+from webapp.inspections import images as photos
 
 
 def photo_like(size: tuple[int, int]) -> Image.Image:

@@ -126,7 +126,7 @@ def make_item(
 
 def make_task(org, unit, version_id: int, day: dt.date, status=None, people=(), kind=None, **kw):
     """A task with assignments: ``people`` is ``[(inspector, active), …]``; slot 0 leads."""
-    from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
+    from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
     task = Task(
         org_id=org.id,

@@ -5,7 +5,7 @@ import datetime as dt
 from tests.conftest import login
 from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp.auth.models import Role
-from webapp.draw.models import Task, TaskKind, TaskStatus
+from webapp.tasks.models import Task, TaskKind, TaskStatus
 from webapp.tasks.queries import group_of
 
 
@@ -92,7 +92,7 @@ def _order_scene(db, issued_on, days=5):
     from flask_babel import force_locale
 
     from webapp.inspections.models import Inspection
-    from webapp.notices import services
+    from webapp.rectification import services
 
     org = make_org()
     org.short_name = "偃消"

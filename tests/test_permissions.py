@@ -110,13 +110,13 @@ EXPECTED: dict[str, str] = {
     "draw.task": LOGIN,
     # 一公开: the public site
     **{f"public.{name}": PUBLIC for name in ("index", "draws", "draw", "bundle", "verifier", "verify")},
-    "notices.verify": PUBLIC,
-    "notices.notice": LOGIN,
-    "notices.notice_pdf": LOGIN,
-    "notices.issue": INSPECTOR,
-    "notices.outcome": INSPECTOR,
-    "notices.numbering": SUPERVISOR,
-    "notices.orders": SUPERVISOR,
+    "rectification.verify": PUBLIC,
+    "rectification.notice": LOGIN,
+    "rectification.notice_pdf": LOGIN,
+    "rectification.issue": INSPECTOR,
+    "rectification.outcome": INSPECTOR,
+    "rectification.numbering": SUPERVISOR,
+    "rectification.orders": SUPERVISOR,
     # on site (issue 4): the assigned inspectors only; photos also for supervisors of the task's organisation
     **{
         f"inspections.{name}": INSPECTOR

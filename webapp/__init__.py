@@ -46,6 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
+    from webapp.web import register_error_handler
+
+    register_error_handler(app)
 
     from webapp.cli import register_cli
 
@@ -131,7 +134,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, auth_bp, registry_bp, catalog_bp, draw_bp, public_bp, inspections_bp):
         app.register_blueprint(bp)
-    from webapp.notices.views import bp as notices_bp
+    from webapp.rectification.views import bp as notices_bp
 
     app.register_blueprint(notices_bp)
     from webapp.dashboard.views import bp as dashboard_bp

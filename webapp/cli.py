@@ -11,7 +11,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from webapp.demo_cli import register_demo_cli
     from webapp.draw.cli import register_draw_cli
-    from webapp.registry.import_cli import register_import_cli
+    from webapp.registry.cli import register_import_cli
 
     register_demo_cli(app)
     register_import_cli(app)

@@ -23,7 +23,7 @@ def home():
 
     from webapp.draw.labels import draw_globals
     from webapp.draw.services import next_draw_due
-    from webapp.registry.unit_services import quality_report
+    from webapp.registry.units.services import quality_report
     from webapp.tasks.queries import month_task_counts
     from webapp.web import render
 

@@ -5,9 +5,9 @@ from webapp.auth.models import User  # noqa: F401
 from webapp.calendar import CalendarOverride  # noqa: F401
 from webapp.catalog.models import ChecklistPoint, Item, ItemVersion  # noqa: F401
 from webapp.dashboard.models import ExportJob  # noqa: F401
-from webapp.draw.models import Draw, DrawWitness, Plan, Replacement, Task, TaskAssignment  # noqa: F401
+from webapp.draw.models import Draw, DrawWitness, Plan, Replacement  # noqa: F401
 from webapp.inspections.models import ChecklistAnswer, Finding, Inspection, Photo, Signature  # noqa: F401
-from webapp.notices.models import FollowUp, OrderCounter, OrgNoticeSettings, RectificationOrder  # noqa: F401
+from webapp.rectification.models import FollowUp, OrderCounter, OrgNoticeSettings, RectificationOrder  # noqa: F401
 from webapp.registry.models import (  # noqa: F401
     ImportJob,
     Inspector,
@@ -16,3 +16,4 @@ from webapp.registry.models import (  # noqa: F401
     Organisation,
     Unit,
 )
+from webapp.tasks.models import Task, TaskAssignment  # noqa: F401

@@ -11,11 +11,12 @@ from webapp import calendar
 from webapp.auth.models import Role
 from webapp.dashboard import queries
 from webapp.dashboard.charts import Bar, hbars
-from webapp.draw.models import Plan, TaskStatus
+from webapp.draw.models import Plan
 from webapp.extensions import db as _db
 from webapp.inspections.models import PublishedCategory
-from webapp.notices.models import OrderKind, OrderStatus, RectificationOrder
+from webapp.rectification.models import OrderKind, OrderStatus, RectificationOrder
 from webapp.registry.models import OrgKind, RiskLevel, UnitClass, UnitStatus
+from webapp.tasks.models import TaskStatus
 
 TODAY = dt.date(2026, 11, 23)
 UTC = dt.UTC

@@ -17,8 +17,8 @@ from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.dashboard import exports
 from webapp.dashboard.models import ExportJob
-from webapp.draw.models import TaskStatus
 from webapp.extensions import db as _db
+from webapp.tasks.models import TaskStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,10 +12,10 @@ from tests.factories import make_inspection, make_inspector, make_item, make_org
 from webapp import audit, calendar
 from webapp.auth.models import Role
 from webapp.dashboard import queries
-from webapp.draw.models import Draw, DrawStatus, Plan, TaskStatus
+from webapp.draw.models import Draw, DrawStatus, Plan
 from webapp.extensions import db as _db
 from webapp.inspections.models import CheckResult, Finding, PublishedCategory
-from webapp.notices.models import FollowUp, FollowUpKind, OrderKind, OrderStatus, RectificationOrder
+from webapp.rectification.models import FollowUp, FollowUpKind, OrderKind, OrderStatus, RectificationOrder
 from webapp.registry.models import (
     InspectorConflict,
     InspectorStatus,
@@ -23,6 +23,7 @@ from webapp.registry.models import (
     OrgKind,
     RiskLevel,
 )
+from webapp.tasks.models import TaskStatus
 
 TODAY = dt.date(2026, 11, 23)  # a Monday; November's draw window was 29–30 October
 UTC = dt.UTC
@@ -388,7 +389,7 @@ def test_load_imbalance_against_the_median(w, page):
 
 def test_unit_library_gaps_link_to_the_quality_page(w, page):
     from webapp.registry.models import UnitStatus
-    from webapp.registry.unit_services import quality_report
+    from webapp.registry.units.services import quality_report
 
     make_unit(w.a, address=None)
     make_unit(w.a, safety_person=None, uscc=None)

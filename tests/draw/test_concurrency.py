@@ -19,8 +19,9 @@ from tests.factories import make_inspector, make_item, make_org, make_unit, make
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role, User
 from webapp.draw import services
-from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind, Task, TaskAssignment
+from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind
 from webapp.extensions import db as _db
+from webapp.tasks.models import Task, TaskAssignment
 
 YEAR = 2030
 PERIOD = "2030-09"

@@ -15,7 +15,7 @@ from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.calendar import CalendarOverride
 from webapp.draw import engine, services
-from webapp.draw.models import Draw, DrawStatus, PlanKind, Task, TaskKind, TaskStatus
+from webapp.draw.models import Draw, DrawStatus, PlanKind
 from webapp.draw.plans import eligibility
 from webapp.registry.models import (
     InspectorConflict,
@@ -25,6 +25,7 @@ from webapp.registry.models import (
     UnitClass,
     UnitStatus,
 )
+from webapp.tasks.models import Task, TaskKind, TaskStatus
 
 YEAR = 2030  # a future year: chinese-calendar does not know it, so every weekday is a working day
 PERIOD = "2030-09"

@@ -19,9 +19,10 @@ from tests.conftest import login
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
 from webapp.auth.models import Role
 from webapp.draw import queries
-from webapp.draw.models import Draw, DrawStatus, Plan, Task, TaskKind
+from webapp.draw.models import Draw, DrawStatus, Plan
 from webapp.extensions import db as _db
 from webapp.registry.models import InspectorStatus, UnitClass, UnitStatus
+from webapp.tasks.models import Task, TaskKind
 
 VERIFY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "engine.py"  # the file served as verify.py
 HX = {"HX-Request": "true"}

@@ -50,9 +50,9 @@ def site():
     from webapp.auth.models import Role
     from webapp.catalog.models import ItemVersion
     from webapp.db import utcnow
-    from webapp.draw.models import TaskStatus
     from webapp.extensions import db
     from webapp.inspections.models import CheckResult, Finding, Inspection, InspectionStatus, PublishedCategory
+    from webapp.tasks.models import TaskStatus
 
     tmp = tempfile.mkdtemp(prefix="suijian-e2e-notice-")
     shared = os.environ.get("E2E_DATABASE_URL")

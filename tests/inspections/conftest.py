@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
 from webapp.auth.models import Role, User
 from webapp.catalog.models import ChecklistPoint, ItemVersion
-from webapp.draw.models import Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
 
 @dataclass

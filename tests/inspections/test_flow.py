@@ -8,8 +8,8 @@ from tests.conftest import login
 from tests.inspections.conftest import new_uuid, sign_all, signer_keys
 from webapp.audit import AuditEvent
 from webapp.auth.models import User
-from webapp.draw.models import TaskStatus
 from webapp.inspections.models import Inspection, InspectionStatus, PartnerPresence
+from webapp.tasks.models import TaskStatus
 
 HX = {"HX-Request": "true"}
 

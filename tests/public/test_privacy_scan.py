@@ -20,7 +20,7 @@ from webapp.auth.models import Role, User
 from webapp.draw import services
 from webapp.draw.models import DrawWitness
 from webapp.draw.queries import get_item, get_org
-from webapp.notices.models import OrderStatus
+from webapp.rectification.models import OrderStatus
 from webapp.registry.models import Inspector, Organisation, Unit
 
 HREF = re.compile(r'href="([^"]+)"')

@@ -10,9 +10,9 @@ import pytest
 
 from tests.factories import make_inspector, make_item, make_org, make_unit
 from tests.public.test_public import make_world, run_draw
-from webapp.draw.models import Task, TaskAssignment, TaskKind
 from webapp.inspections.models import Finding, Inspection, InspectionStatus, PublishedCategory
-from webapp.notices.models import FollowUp, FollowUpKind, OrderKind, OrderStatus, RectificationOrder
+from webapp.rectification.models import FollowUp, FollowUpKind, OrderKind, OrderStatus, RectificationOrder
+from webapp.tasks.models import Task, TaskAssignment, TaskKind
 
 USCC = "91410381MA44XXXX1Q"
 NOW = dt.datetime(2026, 11, 20, 2, 30, tzinfo=dt.UTC)

@@ -17,12 +17,12 @@ from webapp import calendar
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.calendar import CalendarOverride
-from webapp.draw.models import TaskStatus
 from webapp.inspections.models import Inspection, InspectionStatus, PublishedCategory
-from webapp.notices import services as notices
-from webapp.notices.models import FollowUp, OrderStatus
 from webapp.publication import queries, services
+from webapp.rectification import services as notices
+from webapp.rectification.models import FollowUp, OrderStatus
 from webapp.registry.models import Organisation
+from webapp.tasks.models import TaskStatus
 
 HX = {"HX-Request": "true"}
 

@@ -12,7 +12,7 @@ from tests.factories import make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
-from webapp.registry import audit_services
+from webapp.registry.audit import queries as audit_services
 from webapp.registry.models import OrgKind
 
 

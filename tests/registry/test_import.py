@@ -17,9 +17,9 @@ from tests.factories import make_org, make_unit, make_user
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.extensions import db as _db
-from webapp.registry import importer
+from webapp.registry.imports import services as importer
 from webapp.registry.models import ImportJob, RiskLevel, Unit, UnitClass, UnitStatus
-from webapp.registry.units import UNIT_COLUMNS, clean_unit
+from webapp.registry.units.columns import UNIT_COLUMNS, clean_unit
 from webapp.registry.validation import generate_uscc
 
 HEADERS = [c.header for c in UNIT_COLUMNS]
@@ -589,7 +589,7 @@ def test_data_only_lands_in_an_organisation_the_user_manages(client, db, login_a
 
 @pytest.fixture
 def cli(app, runner):
-    from webapp.registry.import_cli import register_import_cli
+    from webapp.registry.cli import register_import_cli
 
     if "import-units" not in app.cli.commands:
         register_import_cli(app)

@@ -14,8 +14,8 @@ from webapp import audit
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.extensions import db as _db
-from webapp.registry import importer
-from webapp.registry.inspectors import INSPECTOR_COLUMNS, inspector_pool, local_today, this_month
+from webapp.registry.imports import services as importer
+from webapp.registry.inspectors.services import INSPECTOR_COLUMNS, inspector_pool, local_today, this_month
 from webapp.registry.models import (
     ImportJob,
     Inspector,

@@ -12,13 +12,12 @@ from webapp import calendar
 from webapp.auth.permissions import supervisor_required
 from webapp.dashboard import exports
 from webapp.dashboard.views import bp
-from webapp.registry.import_views import _xlsx
-from webapp.web import after_post, render
+from webapp.web import after_post, render, xlsx_response
 
 
 def _send(kind: str):
     out, _count, name = exports.export(kind, current_user, request.args)
-    return _xlsx(out, name)
+    return xlsx_response(out, name)
 
 
 @bp.route("/export/tasks.xlsx")
@@ -105,4 +104,4 @@ def export_download(public_id: str):
         out = exports.open_file(job)
     except FileNotFoundError:
         abort(404)
-    return _xlsx(out, job.filename)
+    return xlsx_response(out, job.filename)

@@ -30,13 +30,13 @@ from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import ItemVersion
 from webapp.dashboard.models import ExportJob
 from webapp.db import utcnow
-from webapp.draw.models import Task, TaskAssignment, TaskStatus
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus, superseded
-from webapp.notices.models import OrderStatus, RectificationOrder
-from webapp.registry import importer
-from webapp.registry.importer import _spooled_workbook
+from webapp.rectification.models import OrderStatus, RectificationOrder
+from webapp.registry.imports import services as importer
+from webapp.registry.imports.services import _spooled_workbook
 from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -391,8 +391,8 @@ def _crashed(job_id: int) -> None:
 
 def run_job(job_id: int) -> ExportJob:
     """Count, write the workbook with progress, store it, mark the job done (or failed)."""
+    from webapp import storage
     from webapp.auth.models import User
-    from webapp.onsite import storage
 
     job = db.session.get(ExportJob, job_id)
     actor = db.session.get(User, job.created_by_id)
@@ -435,7 +435,7 @@ def get_job(user: Any, public_id: str) -> ExportJob | None:
 
 
 def open_file(job: ExportJob) -> IO[bytes]:
-    from webapp.onsite import storage
+    from webapp import storage
 
     return storage.open(job.storage_key, "xlsx")
 

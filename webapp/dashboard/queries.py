@@ -13,11 +13,12 @@ from sqlalchemy.orm import aliased
 
 from webapp import calendar
 from webapp.auth.permissions import visible_org_ids
-from webapp.draw.models import Plan, PlanKind, PlanStatus, Task, TaskAssignment, TaskStatus
+from webapp.draw.models import Plan, PlanKind, PlanStatus
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus, superseded
-from webapp.notices.models import OrderStatus, RectificationOrder
+from webapp.rectification.models import OrderStatus, RectificationOrder
 from webapp.registry.models import Inspector, Organisation, Unit, UnitClass, UnitStatus
+from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 OPEN = (TaskStatus.PLANNED, TaskStatus.IN_PROGRESS)
 CLASSES = ("key_crowded", "key", "general", "nine_small")
@@ -625,7 +626,7 @@ def order_outcomes(user, today: dt.date) -> dict[str, int]:
 
 def follow_ups(user, today: dt.date) -> dict[str, int]:
     """Follow-ups recorded for this year's orders not put right, by kind (penalty / referral / pending)."""
-    from webapp.notices.models import FollowUp, FollowUpKind
+    from webapp.rectification.models import FollowUp, FollowUpKind
 
     stmt = (
         select(FollowUp.kind, func.count(FollowUp.id))

@@ -124,7 +124,7 @@ class Scope:
 def _year_figures(scope: Scope, today) -> dict:
     """The figures that aggregate the whole year (cached per scope, see webapp.dashboard.cache)."""
     from webapp.publication.queries import dashboard_summary
-    from webapp.registry.unit_services import quality_report
+    from webapp.registry.units.services import quality_report
 
     return {
         "cover": queries.coverage(scope, today),

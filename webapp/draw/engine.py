@@ -550,7 +550,7 @@ class _Choices:
         """Return the inspectors capped since the arrays were built (``log[applied:]``), to be excluded.
 
         Once they are more than a few percent of the list they are dropped from the arrays instead
-        (hashing an id that cannot be picked costs as much as one that can).
+        (hashing an id that cannot be picked costs as one that can).
         """
         if self.applied == len(log):
             return set()
@@ -569,7 +569,7 @@ def _lowest(base: Any, choices: _Choices, excluded: set[int]) -> int | None:
     ``(ticket * 100 // weights[p], names[p])`` -- exactly ``min`` of the spec's keys (the common prefix
     does not change the order).  ``None`` if every id is excluded.  The same shortcut as ``_smallest``:
     the exact decimal ticket is computed only for ids whose hash ends in ``j`` zero decimal digits (about ten such ids),
-    as long as the best of those is below the bound every other id's key is at least.  The hash's
+    as the best of those is below the bound every other id's key is at least.  The hash's
     low bits are checked on the digest's last byte first (``10**j`` is divisible by ``2**j``), so most
     ids never become Python integers.
     """

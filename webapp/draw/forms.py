@@ -29,9 +29,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.draw.labels import CREDIT_KEYS, RISK_KEYS, SLOT_ROLE, STRATUM, WITNESS_ROLE_LABELS, WITNESS_ROLES
-from webapp.draw.models import PlanKind, TaskKind
+from webapp.draw.models import PlanKind
 from webapp.draw.plans import STRATA
 from webapp.registry.labels import DEPT, UNIT_CLASS
+from webapp.tasks.models import TaskKind
 
 NUM = {"inputmode": "numeric", "autocomplete": "off", "class": "num"}
 SIGNED = {"inputmode": "text", "autocomplete": "off", "class": "num"}

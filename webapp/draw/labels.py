@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from webapp.draw.models import DrawStatus, PlanKind, PlanStatus, TaskKind, TaskStatus
+from webapp.draw.models import DrawStatus, PlanKind, PlanStatus
 from webapp.registry.labels import DEPT
+from webapp.tasks.models import TaskKind, TaskStatus
 
 STRATUM = {
     "key_crowded": _l("人员密集场所（重点单位）"),

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import String, case, func, select, text, type_coerce
 
 from webapp import calendar
-from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind, Task, TaskKind, TaskStatus
+from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind
 from webapp.extensions import db
 from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
+from webapp.tasks.models import Task, TaskKind, TaskStatus
 
 STRATA = ("key_crowded", "key", "general", "nine_small", "other")
 # Coverage per year (seed 001; seed 000 states key units 100 %). Percent of the stratum.
@@ -160,7 +161,7 @@ def monthly_quotas(plan: Plan, strata: dict[str, StratumFigures], month: int) ->
 
 def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligibility:
     """The pool for ``plan`` in ``period`` with every exclusion and its reason. Reads, never writes."""
-    from webapp.registry.inspectors import inspector_pool
+    from webapp.registry.inspectors.services import inspector_pool
 
     year, month = parse_period(period)
     first, last = calendar.month_bounds(year, month)

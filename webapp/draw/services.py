@@ -20,19 +20,7 @@ from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import Item
 from webapp.db import utcnow
 from webapp.draw import engine
-from webapp.draw.models import (
-    Draw,
-    DrawStatus,
-    DrawWitness,
-    Plan,
-    PlanKind,
-    PlanStatus,
-    Replacement,
-    Task,
-    TaskAssignment,
-    TaskKind,
-    TaskStatus,
-)
+from webapp.draw.models import Draw, DrawStatus, DrawWitness, Plan, PlanKind, PlanStatus, Replacement
 from webapp.draw.plans import (
     DEFAULT_SLOTS,
     DEFAULT_TARGETS,
@@ -45,6 +33,7 @@ from webapp.draw.plans import (
 )
 from webapp.extensions import db
 from webapp.registry.models import Inspector, Organisation, OrgKind, Unit, UnitStatus
+from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
 SPEC = engine.SPEC
 PUBLIC_STATUSES = (DrawStatus.PUBLISHED, DrawStatus.ABANDONED)
@@ -520,7 +509,7 @@ def replace(actor: Any, draw: Draw, task: Task, slot: int, reason: str) -> Repla
 
 def current_unavailability(draw: Draw, day: dt.date) -> dict[str, list[str]]:
     """Availability of the frozen pool's inspectors as recorded now (leave, freezes, expired certificates)."""
-    from webapp.registry.inspectors import inspector_pool
+    from webapp.registry.inspectors.services import inspector_pool
 
     plan = draw.plan
     in_pool, out = inspector_pool(
@@ -554,7 +543,7 @@ def create_manual_task(
     available, of a department of the item), not conflicted with the unit (回避), the lead able to lead;
     a joint item needs one inspector of each of its departments.
     """
-    from webapp.registry.inspectors import inspector_pool
+    from webapp.registry.inspectors.services import inspector_pool
 
     note = (origin_note or "").strip()
     if kind not in MANUAL_KINDS:

@@ -17,9 +17,10 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from webapp.db import UTCDateTime, created_at, intpk, str40, utcnow
-from webapp.draw.models import JSONText, Task
+from webapp.draw.models import JSONText
 from webapp.extensions import db
 from webapp.registry.models import _enum
+from webapp.tasks.models import Task
 
 
 def new_token() -> str:

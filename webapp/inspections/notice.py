@@ -1,4 +1,4 @@
-"""《行政检查通知书》 for a task: the data shown on the page (亮证) and the PDF (webapp/onsite/notices.py)."""
+"""《行政检查通知书》 for a task: the data shown on the page (亮证) and the PDF (webapp/documents/pdf.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _org_name(task) -> str:
 def notice_pdf(ctx: TaskContext) -> bytes | None:
     """PDF bytes, or None when the notice module is not available or the data is incomplete."""
     try:
-        from webapp.onsite import notices
+        from webapp.documents import pdf as notices
     except ImportError:  # pragma: no cover - module provided by another part of issue 4
         return None
     d = notice_data(ctx)

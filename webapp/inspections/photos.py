@@ -1,4 +1,4 @@
-"""Photos of findings: processed by webapp/onsite/photos.py, stored by content hash, served only to those
+"""Photos of findings: processed by webapp/inspections/images.py, stored by content hash, served only to those
 who may see the task. URLs carry an unguessable token (the photo's ``public_id``), never the hash."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, storage
 from webapp.auth.permissions import can_manage_org
 from webapp.draw.services import inspector_of
 from webapp.extensions import db
+from webapp.inspections import images as photos
 from webapp.inspections.models import Finding, Inspection, Photo
 from webapp.inspections.services import InspectionError, TaskContext, _require_draft
-from webapp.onsite import photos, storage
 
 MAX_PHOTOS_PER_FINDING = 20
 MAX_EXIF_BYTES = 64 * 1024

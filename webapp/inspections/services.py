@@ -19,7 +19,6 @@ from sqlalchemy import select
 from webapp import audit
 from webapp.catalog.models import ChecklistPoint
 from webapp.db import utcnow
-from webapp.draw.models import Task, TaskAssignment, TaskStatus
 from webapp.draw.services import inspector_of
 from webapp.extensions import db
 from webapp.inspections.models import (
@@ -36,6 +35,7 @@ from webapp.inspections.models import (
 )
 from webapp.publication.services import on_result_submitted
 from webapp.registry.models import Inspector
+from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 MAX_NOTE = 1000
 MAX_FINDING = 2000

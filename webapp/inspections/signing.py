@@ -2,7 +2,7 @@
 
 A signature is bound to :func:`services.record_hash` (the record without its signatures) at the time of
 signing; when the record changes afterwards the signature no longer counts and must be given again.
-The PNG is drawn from the kept strokes (webapp/onsite/signatures.py), so only the strokes are stored.
+The PNG is drawn from the kept strokes (webapp/inspections/signature_pad.py), so only the strokes are stored.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from webapp.auth.permissions import can_manage_org
 from webapp.db import utcnow
 from webapp.draw.services import inspector_of
 from webapp.extensions import db
+from webapp.inspections import signature_pad as pad
 from webapp.inspections.models import Signature, SignerRole
 from webapp.inspections.services import InspectionError, TaskContext, _coord, _require_draft, record_hash
-from webapp.onsite import signatures as pad
 
 
 @dataclass

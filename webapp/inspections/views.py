@@ -9,12 +9,11 @@ from flask_login import current_user
 
 from webapp.auth.permissions import inspector_required, login_required
 from webapp.extensions import db
+from webapp.inspections import checkform, services, signing
 from webapp.inspections import notice as notice_services
 from webapp.inspections import photos as photo_services
-from webapp.inspections import services, signing
 from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm, apply_errors
 from webapp.inspections.models import InspectionStatus
-from webapp.onsite import checkform
 from webapp.web import after_post, is_htmx, pdf_response, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")

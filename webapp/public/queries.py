@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from webapp.catalog.models import ItemVersion
 from webapp.draw import queries as draw_queries
 from webapp.draw import services as draw_services
-from webapp.draw.models import Draw, DrawWitness, Replacement, Task, TaskAssignment
+from webapp.draw.models import Draw, DrawWitness, Replacement
 from webapp.draw.plans import STRATA
 from webapp.extensions import db
 from webapp.public.masking import mask_name, scrub
 from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.tasks.models import Task, TaskAssignment
 
 PUBLIC_STATUSES = draw_services.PUBLIC_STATUSES
 PER_PAGE = 20

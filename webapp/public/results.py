@@ -33,16 +33,17 @@ from sqlalchemy import func, or_, select
 from webapp import calendar
 from webapp.calendar import day_start_utc
 from webapp.catalog.models import ItemVersion
-from webapp.draw.models import Draw, Task, TaskAssignment
+from webapp.draw.models import Draw
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
 from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature, superseded
 from webapp.inspections.services import CATEGORY_LABELS
-from webapp.notices.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
 from webapp.public.masking import scrub
 from webapp.public.queries import etag_for
 from webapp.publication.services import check_date, visible
+from webapp.rectification.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
 from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.tasks.models import Task, TaskAssignment
 
 PER_PAGE = 20
 SUMMARY_CHARS = 60  # each problem is cut to this many characters in the summary

@@ -218,7 +218,7 @@ def notice_check():
     """查验整改通知书: the number and the unit's USCC from a paper notice lead to its verification page."""
     from flask import redirect
 
-    from webapp.notices.services import find_for_check
+    from webapp.rectification.services import find_for_check
 
     number, uscc = request.args.get("number", "").strip(), request.args.get("uscc", "").strip()
     error, status, missing = None, 200, {}
@@ -233,7 +233,7 @@ def notice_check():
         else:
             order = find_for_check(number, uscc)
             if order is not None:
-                return redirect(url_for("notices.verify", token=order.token), 303)
+                return redirect(url_for("rectification.verify", token=order.token), 303)
             error, status = _("未找到与该文书编号和统一社会信用代码相符的整改通知书，请核对后重试。"), 404
     page = render("public/notice_check.html", status=status, number=number, uscc=uscc, error=error, missing=missing)
     resp = make_response(page)

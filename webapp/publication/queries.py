@@ -19,12 +19,12 @@ from sqlalchemy import Date, case, cast, func, or_, select
 from webapp import calendar
 from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import ItemVersion
-from webapp.draw.models import Task, TaskStatus
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus, superseded
-from webapp.notices.models import FollowUp, FollowUpKind, RectificationOrder
 from webapp.publication.services import RESULT_WORKING_DAYS
+from webapp.rectification.models import FollowUp, FollowUpKind, RectificationOrder
 from webapp.registry.models import Unit
+from webapp.tasks.models import Task, TaskStatus
 
 SOON_WORKING_DAYS = 3  # 即将超期: due within this many working days
 LIST_LIMIT = 50

@@ -25,7 +25,7 @@ from webapp import audit, calendar
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus
-from webapp.notices.models import FollowUp, FollowUpKind, RectificationOrder
+from webapp.rectification.models import FollowUp, FollowUpKind, RectificationOrder
 from webapp.registry.models import Organisation
 
 RESULT_WORKING_DAYS = 20  # results: public within 20 working days of the check

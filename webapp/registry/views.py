@@ -4,9 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
-from webapp.registry import (  # noqa: E402, F401  (route modules register on bp)
-    audit_views,
-    import_views,
-    inspector_views,
-    unit_views,
-)
+from webapp.registry.audit import views as audit_views  # noqa: E402, F401  (route modules register on bp)
+from webapp.registry.imports import views as import_views  # noqa: E402, F401
+from webapp.registry.inspectors import views as inspector_views  # noqa: E402, F401
+from webapp.registry.units import views as unit_views  # noqa: E402, F401

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp import calendar
-from webapp.draw.models import Task, TaskAssignment, TaskStatus
 from webapp.extensions import db
-from webapp.notices.models import OrderKind, OrderStatus, RectificationOrder
+from webapp.rectification.models import OrderKind, OrderStatus, RectificationOrder
 from webapp.registry.models import Inspector
+from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 GROUPS = ("overdue", "today", "week", "later", "done")
 
@@ -73,11 +73,11 @@ def ensure_reinspections(org_id: int, today: dt.date) -> int:
     """Create the due 复查 tasks if an order of ``org_id`` has passed its deadline without one; commits.
 
     A cheap unlocked look first, so that an ordinary page load neither locks nor writes; only when something
-    is due does it call :func:`webapp.notices.services.create_due_reinspections` (idempotent and locked
+    is due does it call :func:`webapp.rectification.services.create_due_reinspections` (idempotent and locked
     against a concurrent run; it handles every organisation's due orders in one go). Returns the number of
     tasks created.
     """
-    from webapp.notices import services
+    from webapp.rectification import services
 
     due = db.session.execute(
         select(RectificationOrder.id)

@@ -1,0 +1,1 @@
+"""PDF and QR building blocks shared by the inspection documents and the rectification notices."""

@@ -1,0 +1,307 @@
+"""审计日志: reading the audit trail for people (queries and presentation; no request access)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from webapp import audit
+from webapp.audit import AuditEvent
+from webapp.auth.models import User
+from webapp.auth.permissions import visible_org_ids
+from webapp.extensions import db
+from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS, UNIT_STATUS
+from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.registry.units.services import FIELD_LABELS
+
+# Action codes → Chinese. Unknown codes are shown as they are (see action_label).
+ACTION_LABELS: dict[str, Any] = {
+    "unit.created": _l("新增检查对象"),
+    "unit.updated": _l("修改检查对象"),
+    "unit.status_changed": _l("变更检查对象状态"),
+    "unit.imported": _l("导入检查对象"),
+    "inspector.created": _l("新增执法检查人员"),
+    "inspector.updated": _l("修改执法检查人员"),
+    "inspector.status_changed": _l("变更执法检查人员状态"),
+    "inspector.frozen": _l("冻结执法检查人员"),
+    "inspector.unfrozen": _l("解冻执法检查人员"),
+    "inspector.unavailable": _l("登记不可抽取期间"),
+    "inspector.conflict_added": _l("登记利害关系（回避）"),
+    "item.created": _l("新增抽查事项"),
+    "item.updated": _l("修改抽查事项"),
+    "item.version_created": _l("发布抽查事项新版本"),
+    "import.started": _l("开始批量导入"),
+    "import.finished": _l("完成批量导入"),
+    "import.failed": _l("批量导入失败"),
+    "user.login": _l("登录"),
+    "user.created": _l("新增用户"),
+    "user.updated": _l("修改用户"),
+    "user.password_changed": _l("修改密码"),
+    "user.deactivated": _l("停用用户"),
+    "org.created": _l("新增机构"),
+    "org.updated": _l("修改机构"),
+}
+
+# Filter choices on the page: prefix → label.
+ACTION_PREFIXES: dict[str, Any] = {
+    "unit.": _l("检查对象"),
+    "inspector.": _l("执法检查人员"),
+    "item.": _l("抽查事项"),
+    "import.": _l("批量导入"),
+    "user.": _l("用户与登录"),
+    "org.": _l("机构"),
+    "plan.": _l("抽查计划"),
+    "draw.": _l("随机抽取"),
+    "task.": _l("检查任务"),
+}
+
+SUBJECT_LABELS: dict[str, Any] = {
+    "unit": _l("检查对象"),
+    "inspector": _l("执法检查人员"),
+    "user": _l("用户"),
+    "item": _l("抽查事项"),
+    "import_job": _l("导入任务"),
+    "organisation": _l("机构"),
+}
+
+_VALUE_LABELS: dict[str, Mapping] = {
+    "unit_class": UNIT_CLASS,
+    "risk_level": RISK_LEVEL,
+    "credit_level": CREDIT_LEVEL,
+    "status": UNIT_STATUS,
+}
+# Keys other modules put into event data.
+_EXTRA_LABELS: dict[str, Any] = {
+    "ip": _l("IP地址"),
+    "username": _l("用户名"),
+    "role": _l("角色"),
+    "display_name": _l("姓名"),
+}
+_PREFIX_RE = re.compile(r"^[a-z_]+\.?$")
+_SUBJECT_RE = re.compile(r"^[a-z_]{1,40}:[0-9A-Za-z_\-]{1,60}$")
+
+
+def action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+@dataclass
+class AuditFilters:
+    action: str = ""  # an action prefix such as "unit." (or a full code)
+    subject_type: str = ""
+    subject_id: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> AuditFilters:
+        action = (args.get("action") or "").strip()
+        subject = (args.get("subject") or "").strip()
+        f = cls(action=action if _PREFIX_RE.match(action) else "")
+        if _SUBJECT_RE.match(subject):
+            f.subject_type, f.subject_id = subject.split(":", 1)
+        return f
+
+    @property
+    def subject(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}" if self.subject_type else ""
+
+    def to_args(self) -> dict[str, str]:
+        out = {}
+        if self.action:
+            out["action"] = self.action
+        if self.subject:
+            out["subject"] = self.subject
+        return out
+
+
+@dataclass
+class Change:
+    label: str
+    old: str | None = None
+    new: str | None = None
+    is_diff: bool = True
+
+
+@dataclass
+class EventView:
+    event: AuditEvent
+    action_label: str
+    actor: str
+    subject_label: str
+    subject_type: str
+    unit_public_id: str | None = None  # set when the subject is a unit the viewer may open
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class AuditPage:
+    events: list[EventView]
+    next_after: int | None
+
+
+def _scoped(user: Any):
+    stmt = select(AuditEvent)
+    ids = visible_org_ids(user)
+    if ids is not None:
+        stmt = stmt.where(AuditEvent.org_id.in_(sorted(ids)))
+    return stmt
+
+
+def list_events(user: Any, f: AuditFilters, after: int | None = None, page_size: int = 50) -> AuditPage:
+    """Events of the user's organisation subtree (admin: all), newest first, keyset-paged on the id."""
+    stmt = _scoped(user)
+    if f.action:
+        stmt = stmt.where(AuditEvent.action.startswith(f.action, autoescape=True))
+    if f.subject_type:
+        stmt = stmt.where(AuditEvent.subject_type == f.subject_type, AuditEvent.subject_id == f.subject_id)
+    if after is not None:
+        stmt = stmt.where(AuditEvent.id < after)
+    rows = list(db.session.execute(stmt.order_by(AuditEvent.id.desc()).limit(page_size + 1)).scalars())
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return AuditPage(events=present(user, rows), next_after=rows[-1].id if more and rows else None)
+
+
+def subject_title(user: Any, f: AuditFilters) -> str | None:
+    """A readable name for the subject filter (e.g. the unit's name)."""
+    if not f.subject_type:
+        return None
+    views = present(user, [AuditEvent(subject_type=f.subject_type, subject_id=f.subject_id, data="{}", actor_name="")])
+    return views[0].subject_label
+
+
+def _int_ids(events: list[AuditEvent], subject_type: str) -> set[int]:
+    return {int(e.subject_id) for e in events if e.subject_type == subject_type and e.subject_id.isdigit()}
+
+
+def present(user: Any, events: list[AuditEvent]) -> list[EventView]:
+    """Turn raw events into what a person reads: Chinese action, names instead of ids, field changes."""
+    visible = visible_org_ids(user)
+    unit_ids = _int_ids(events, "unit")
+    units = {
+        r.id: r
+        for r in db.session.execute(
+            select(Unit.id, Unit.public_id, Unit.name, Unit.org_id).where(Unit.id.in_(sorted(unit_ids) or [0]))
+        )
+    }
+    user_ids = _int_ids(events, "user") | {e.actor_id for e in events if e.actor_id is not None}
+    users = dict(
+        db.session.execute(select(User.id, User.display_name).where(User.id.in_(sorted(user_ids) or [0]))).all()
+    )
+    insp_ids = _int_ids(events, "inspector")
+    inspectors = dict(
+        db.session.execute(select(Inspector.id, Inspector.name).where(Inspector.id.in_(sorted(insp_ids) or [0]))).all()
+    )
+    org_ids = _int_ids(events, "organisation") | _org_ids_in_changes(events)
+    orgs = dict(
+        db.session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(sorted(org_ids) or [0]))
+        ).all()
+    )
+
+    out = []
+    for ev in events:
+        kind = str(SUBJECT_LABELS.get(ev.subject_type, ev.subject_type))
+        view = EventView(
+            event=ev,
+            action_label=action_label(ev.action or ""),
+            actor=_actor(ev, users),
+            subject_label=f"{kind} #{ev.subject_id}",
+            subject_type=kind,
+        )
+        sid = int(ev.subject_id) if ev.subject_id.isdigit() else None
+        if ev.subject_type == "unit" and sid in units:
+            u = units[sid]
+            view.subject_label = u.name
+            if visible is None or u.org_id in visible:
+                view.unit_public_id = u.public_id
+        elif ev.subject_type == "user" and sid in users:
+            view.subject_label = users[sid]
+        elif ev.subject_type == "inspector" and sid in inspectors:
+            view.subject_label = inspectors[sid]
+        elif ev.subject_type == "organisation" and sid in orgs:
+            view.subject_label = orgs[sid]
+        view.changes = _changes(ev, orgs)
+        out.append(view)
+    return out
+
+
+def _actor(ev: AuditEvent, users: Mapping[int, str]) -> str:
+    if ev.actor_id is None:
+        return ev.actor_name if ev.actor_name and ev.actor_name != "system" else _("系统")
+    name = users.get(ev.actor_id)
+    return f"{name}（{ev.actor_name}）" if name and name != ev.actor_name else ev.actor_name
+
+
+def _org_ids_in_changes(events: list[AuditEvent]) -> set[int]:
+    ids: set[int] = set()
+    for ev in events:
+        pair = _payload(ev).get("org_id")
+        values = pair if isinstance(pair, list) else [pair]
+        ids |= {v for v in values if isinstance(v, int)}
+    return ids
+
+
+def _payload(ev: AuditEvent) -> dict:
+    try:
+        data = ev.payload
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _value(name: str, v: Any, orgs: Mapping[int, str]) -> str:
+    if v is None or v == "":
+        return _("（空）")
+    if isinstance(v, bool):
+        return _("是") if v else _("否")
+    if name == "org_id" and isinstance(v, int):
+        return orgs.get(v, str(v))
+    labels = _VALUE_LABELS.get(name)
+    if labels is not None and v in labels:
+        return str(labels[v])
+    return str(v)
+
+
+def _changes(ev: AuditEvent, orgs: Mapping[int, str]) -> list[Change]:
+    """``{field: [old, new]}`` as readable lines; for a creation only the values that were set."""
+    created = (ev.action or "").endswith(".created")
+    out = []
+    for name, v in _payload(ev).items():
+        label = str(FIELD_LABELS.get(name) or _EXTRA_LABELS.get(name) or name)
+        if isinstance(v, list) and len(v) == 2:
+            if created and v[0] is None:
+                out.append(Change(label, new=_value(name, v[1], orgs), is_diff=False))
+            else:
+                out.append(Change(label, _value(name, v[0], orgs), _value(name, v[1], orgs)))
+        else:
+            out.append(Change(label, new=_value(name, v, orgs), is_diff=False))
+    return out
+
+
+@dataclass
+class ChainCheck:
+    ok: bool
+    total: int
+    problems: list[str]
+
+
+def verify_chain(limit: int = 20) -> ChainCheck:
+    """Recompute the whole hash chain (O(n): run only when asked) and describe breaks in Chinese."""
+    problems = audit.verify()
+    total = db.session.execute(select(func.count(AuditEvent.id))).scalar_one()
+    messages = []
+    for p in problems[:limit]:
+        if "edited" in p.message:
+            messages.append(_("事件 #%(id)s 的内容与其哈希不符（记录被修改）", id=p.event_id))
+        elif "broken" in p.message:
+            messages.append(_("事件 #%(id)s 与前一事件的链接断开（有记录被删除或插入）", id=p.event_id))
+        else:
+            messages.append(_("事件 #%(id)s 校验失败", id=p.event_id))
+    return ChainCheck(ok=not problems, total=total, problems=messages)

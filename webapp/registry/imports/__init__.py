@@ -1,0 +1,1 @@
+"""Bulk import into the two libraries (.xlsx/.csv, validate all, all-or-nothing) and the unit export."""
