@@ -84,18 +84,10 @@ def populate(app, units: int, inspectors: int = 40, seed: int = 2026, progress: 
     certificates, ~70 % may lead; 5 % have a week of leave next month and 1 % a declared conflict.
     Returns ids and counts; the supervisor ``bench-sup`` (password ``suijian-bench``) manages ``bench-1``.
     """
-    from webapp.auth.models import Role, User
+    from webapp.auth.models import Organisation, OrgKind, Role, User
     from webapp.catalog.seed import seed_items
     from webapp.demo import DISTRICTS, iter_unit_rows
-    from webapp.registry.models import (
-        Inspector,
-        InspectorConflict,
-        InspectorStatus,
-        InspectorUnavailability,
-        Organisation,
-        OrgKind,
-        Unit,
-    )
+    from webapp.registry.models import Inspector, InspectorConflict, InspectorStatus, InspectorUnavailability, Unit
 
     rng = random.Random(seed)
     t0 = time.perf_counter()

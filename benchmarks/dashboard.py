@@ -56,9 +56,8 @@ def _sql(conn, statement: str, **params) -> None:
 
 def populate_work(app, args) -> None:
     """Tasks, assignments, inspections, findings, orders, follow-ups, photos and audit events, in SQL."""
-    from webapp.auth.models import Role, User
+    from webapp.auth.models import Organisation, Role, User
     from webapp.catalog.models import ChecklistPoint
-    from webapp.registry.models import Organisation
 
     with app.app_context():
         org_id = db.session.execute(select(Organisation.id).where(Organisation.code == "bench-1")).scalar_one()

@@ -45,9 +45,9 @@ ROWS: list[tuple] = []
 
 
 def make_plan(org_id: int, year: int):
+    from webapp.auth.models import Organisation
     from webapp.draw import services
     from webapp.draw.queries import get_item
-    from webapp.registry.models import Organisation
 
     org = db.session.get(Organisation, org_id)
     plan = services.create_plan(None, org=org, item=get_item("fire-duty"), year=year)

@@ -127,9 +127,9 @@ def run(url: str, label: str, rows: list[list], workdir: str, fmt: str, export: 
     from flask_babel import force_locale
     from flask_migrate import upgrade
 
-    from webapp.auth.models import Role, User
+    from webapp.auth.models import Organisation, OrgKind, Role, User
     from webapp.registry.imports import services as importer
-    from webapp.registry.models import Organisation, OrgKind, Unit
+    from webapp.registry.models import Unit
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "IMPORT_BACKGROUND": False, "IMPORT_MAX_ROWS": 200_000})
     with app.app_context(), force_locale("zh_Hans"):

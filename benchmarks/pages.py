@@ -211,10 +211,10 @@ def weight() -> list[tuple]:
 
 def populate_history(app, past: int, current: int, seed: int = 4) -> dict:
     """``past`` submitted tasks + inspections over the last four years, and ``current`` tasks for bench-insp."""
-    from webapp.auth.models import Role, User
+    from webapp.auth.models import Organisation, Role, User
     from webapp.db import utcnow
     from webapp.inspections.models import CheckResult, Inspection, InspectionStatus, PublishedCategory
-    from webapp.registry.models import Inspector, Organisation, Unit
+    from webapp.registry.models import Inspector, Unit
     from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
     rng = random.Random(seed)

@@ -6,16 +6,10 @@ import datetime as dt
 import itertools
 import random
 
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, OrgKind, Role, User
 from webapp.catalog.models import ChecklistPoint, Item, ItemVersion
 from webapp.extensions import db
-from webapp.registry.models import (
-    Inspector,
-    Organisation,
-    OrgKind,
-    Unit,
-    UnitClass,
-)
+from webapp.registry.models import Inspector, Unit, UnitClass
 from webapp.registry.validation import generate_uscc
 
 DEMO_PASSWORD = "suijian-demo"

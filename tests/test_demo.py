@@ -14,15 +14,13 @@ from tests.conftest import login, truncate_all
 from tests.factories import make_org
 from webapp import audit, demo
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, OrgKind, Role, User
 from webapp.demo_cli import demo_command
 from webapp.registry.models import (
     Inspector,
     InspectorConflict,
     InspectorStatus,
     InspectorUnavailability,
-    Organisation,
-    OrgKind,
     Unit,
     UnitClass,
     UnitStatus,

@@ -20,13 +20,13 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import UTCDateTime, intpk, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model, db
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x5153_4A41  # arbitrary constant for pg_advisory_xact_lock
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_event"
 
     id: Mapped[intpk]

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import created_at, intpk
-from webapp.extensions import db
+from webapp.extensions import Model, db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -44,7 +44,7 @@ def local_date(when: dt.datetime) -> dt.date:
 Overrides = Mapping[dt.date, bool]
 
 
-class CalendarOverride(db.Model):
+class CalendarOverride(Model):
     __tablename__ = "calendar_override"
 
     id: Mapped[intpk]

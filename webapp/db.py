@@ -1,12 +1,15 @@
-"""The declarative base every model shares: naming convention, typed aliases, UTC datetimes."""
+"""The declarative base every model shares: naming convention, typed aliases, UTC datetimes, enums stored as
+their values, canonical JSON text."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import json
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, Enum, Integer, MetaData, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 NAMING_CONVENTION = {
@@ -59,3 +62,30 @@ created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """Store enum *values* as short strings (portable; readable in SQL)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class JSONText(TypeDecorator):
+    """JSON stored as canonical text (portable; byte-stable for hashing)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect) -> Any:
+        return None if value is None else json.loads(value)

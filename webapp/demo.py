@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, inspect, select
 
 from webapp import audit
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, OrgKind, Role, User
 from webapp.calendar import month_bounds, working_days
 from webapp.db import new_public_id, utcnow
 from webapp.extensions import db
@@ -42,8 +42,6 @@ from webapp.registry.models import (
     InspectorConflict,
     InspectorStatus,
     InspectorUnavailability,
-    Organisation,
-    OrgKind,
     RiskLevel,
     Unit,
     UnitClass,

@@ -1,19 +1,13 @@
 """Imports every model module so that ``db.metadata`` is complete (Alembic, tests)."""
 
 from webapp.audit import AuditEvent  # noqa: F401
-from webapp.auth.models import User  # noqa: F401
+from webapp.auth.models import (
+    User,  # noqa: F401
+)
 from webapp.calendar import CalendarOverride  # noqa: F401
 from webapp.catalog.models import ChecklistPoint, Item, ItemVersion  # noqa: F401
 from webapp.dashboard.models import ExportJob  # noqa: F401
 from webapp.draw.models import Draw, DrawWitness, Plan, Replacement  # noqa: F401
 from webapp.inspections.models import ChecklistAnswer, Finding, Inspection, Photo, Signature  # noqa: F401
 from webapp.rectification.models import FollowUp, OrderCounter, OrgNoticeSettings, RectificationOrder  # noqa: F401
-from webapp.registry.models import (  # noqa: F401
-    ImportJob,
-    Inspector,
-    InspectorConflict,
-    InspectorUnavailability,
-    Organisation,
-    Unit,
-)
 from webapp.tasks.models import Task, TaskAssignment  # noqa: F401

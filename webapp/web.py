@@ -16,7 +16,7 @@ from flask import Flask, Response, make_response, redirect, render_template, req
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from wtforms import SelectMultipleField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # types-wtforms 3.2 lacks it (WTForms 3.3)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 FORM = "_form"  # the key of a message about the whole form rather than one field

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from tests.factories import make_org, make_user
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role, User
-from webapp.registry.models import Organisation, OrgKind
+from webapp.auth.models import Organisation, OrgKind, Role, User
 
 
 @dataclass

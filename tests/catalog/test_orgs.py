@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from tests.catalog.conftest import body, events
 from tests.factories import make_org, make_user
-from webapp.auth.models import Role
-from webapp.registry.models import Organisation, OrgKind
+from webapp.auth.models import Organisation, OrgKind, Role
 
 
 def org_form(**overrides) -> dict:

@@ -7,8 +7,7 @@ import pytest
 from tests.catalog.conftest import as_, body, events
 from tests.conftest import login
 from tests.factories import DEMO_PASSWORD, make_org, make_user
-from webapp.auth.models import Role, User
-from webapp.registry.models import OrgKind
+from webapp.auth.models import OrgKind, Role, User
 
 
 def user_form(org: int, **overrides) -> dict:

@@ -8,14 +8,14 @@ import pytest
 
 from tests.factories import make_inspection, make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp import calendar
-from webapp.auth.models import Role
+from webapp.auth.models import OrgKind, Role
 from webapp.dashboard import queries
 from webapp.dashboard.charts import Bar, hbars
 from webapp.draw.models import Plan
 from webapp.extensions import db as _db
 from webapp.inspections.models import PublishedCategory
 from webapp.rectification.models import OrderKind, OrderStatus, RectificationOrder
-from webapp.registry.models import OrgKind, RiskLevel, UnitClass, UnitStatus
+from webapp.registry.models import RiskLevel, UnitClass, UnitStatus
 from webapp.tasks.models import TaskStatus
 
 TODAY = dt.date(2026, 11, 23)

@@ -12,11 +12,10 @@ from sqlalchemy import event, select
 
 from tests.factories import make_inspection, make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
+from webapp.auth.models import OrgKind, Role
 from webapp.extensions import db as _db
 from webapp.inspections.models import PublishedCategory
 from webapp.rectification.models import OrderKind, OrderStatus, RectificationOrder
-from webapp.registry.models import OrgKind
 from webapp.tasks.models import TaskStatus
 
 UTC = dt.UTC

@@ -10,19 +10,13 @@ import pytest
 
 from tests.factories import make_inspection, make_inspector, make_item, make_org, make_task, make_unit, make_user
 from webapp import audit, calendar
-from webapp.auth.models import Role
+from webapp.auth.models import OrgKind, Role
 from webapp.dashboard import queries
 from webapp.draw.models import Draw, DrawStatus, Plan
 from webapp.extensions import db as _db
 from webapp.inspections.models import CheckResult, Finding, PublishedCategory
 from webapp.rectification.models import FollowUp, FollowUpKind, OrderKind, OrderStatus, RectificationOrder
-from webapp.registry.models import (
-    InspectorConflict,
-    InspectorStatus,
-    InspectorUnavailability,
-    OrgKind,
-    RiskLevel,
-)
+from webapp.registry.models import InspectorConflict, InspectorStatus, InspectorUnavailability, RiskLevel
 from webapp.tasks.models import TaskStatus
 
 TODAY = dt.date(2026, 11, 23)  # a Monday; November's draw window was 29–30 October

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from webapp import demo
 from webapp.audit import AuditEvent
+from webapp.auth.models import Organisation
 from webapp.draw.models import Draw, DrawStatus, Plan
-from webapp.registry.models import Organisation
 from webapp.tasks.models import TaskAssignment
 
 VERIFY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "engine.py"  # the file served as verify.py

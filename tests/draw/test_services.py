@@ -12,19 +12,12 @@ from sqlalchemy import select
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
+from webapp.auth.models import OrgKind, Role
 from webapp.calendar import CalendarOverride
 from webapp.draw import engine, services
 from webapp.draw.models import Draw, DrawStatus, PlanKind
 from webapp.draw.plans import eligibility
-from webapp.registry.models import (
-    InspectorConflict,
-    InspectorStatus,
-    InspectorUnavailability,
-    OrgKind,
-    UnitClass,
-    UnitStatus,
-)
+from webapp.registry.models import InspectorConflict, InspectorStatus, InspectorUnavailability, UnitClass, UnitStatus
 from webapp.tasks.models import Task, TaskKind, TaskStatus
 
 YEAR = 2030  # a future year: chinese-calendar does not know it, so every weekday is a working day

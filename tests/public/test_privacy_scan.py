@@ -16,12 +16,12 @@ from sqlalchemy import select
 from tests.public.test_public import next_period
 from tests.public.test_results_pages import add_inspection, add_order
 from webapp import demo
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, Role, User
 from webapp.draw import services
 from webapp.draw.models import DrawWitness
 from webapp.draw.queries import get_item, get_org
 from webapp.rectification.models import OrderStatus
-from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.registry.models import Inspector, Unit
 
 HREF = re.compile(r'href="([^"]+)"')
 

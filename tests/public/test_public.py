@@ -100,7 +100,7 @@ def test_a_published_draw_shows_units_and_masked_inspectors_never_full_names(cli
     assert on_tasks
     for name in [*INSPECTOR_NAMES, WITNESS_NAME]:
         assert name not in html, f"unmasked name {name} on the public page"
-    from webapp.public.masking import mask_name
+    from webapp.masking import mask_name
 
     assert all(mask_name(n) in html for n in on_tasks)
     assert mask_name(WITNESS_NAME) in html and "廉政监督员" in html

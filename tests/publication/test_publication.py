@@ -15,13 +15,12 @@ from tests.inspections.conftest import new_uuid, sign_all, signer_keys
 from tests.public.test_results_pages import add_inspection, add_order, manual_task
 from webapp import calendar
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
+from webapp.auth.models import Organisation, Role
 from webapp.calendar import CalendarOverride
 from webapp.inspections.models import Inspection, InspectionStatus, PublishedCategory
 from webapp.publication import queries, services
 from webapp.rectification import services as notices
 from webapp.rectification.models import FollowUp, OrderStatus
-from webapp.registry.models import Organisation
 from webapp.tasks.models import TaskStatus
 
 HX = {"HX-Request": "true"}

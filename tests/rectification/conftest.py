@@ -10,10 +10,10 @@ import pytest
 from flask_babel import force_locale
 
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, Role, User
 from webapp.extensions import db as _db
 from webapp.inspections.models import Inspection
-from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskKind
 
 PROBLEMS = [

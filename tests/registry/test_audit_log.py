@@ -11,9 +11,8 @@ from sqlalchemy import select, text
 from tests.factories import make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
+from webapp.auth.models import OrgKind, Role
 from webapp.registry.audit import queries as audit_services
-from webapp.registry.models import OrgKind
 
 
 @pytest.fixture

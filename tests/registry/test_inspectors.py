@@ -12,18 +12,11 @@ from sqlalchemy import func, select
 from tests.factories import make_inspector, make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
+from webapp.auth.models import OrgKind, Role
 from webapp.extensions import db as _db
 from webapp.registry.imports import services as importer
 from webapp.registry.inspectors.services import INSPECTOR_COLUMNS, inspector_pool, local_today, this_month
-from webapp.registry.models import (
-    ImportJob,
-    Inspector,
-    InspectorConflict,
-    InspectorStatus,
-    InspectorUnavailability,
-    OrgKind,
-)
+from webapp.registry.models import ImportJob, Inspector, InspectorConflict, InspectorStatus, InspectorUnavailability
 
 HX = {"HX-Request": "true"}
 HEADERS = [c.header for c in INSPECTOR_COLUMNS]

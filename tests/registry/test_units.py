@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 
 from tests.factories import make_org, make_unit, make_user
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
-from webapp.registry.models import CreditLevel, OrgKind, RiskLevel, Unit, UnitClass, UnitStatus
+from webapp.auth.models import OrgKind, Role
+from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
 from webapp.registry.units import services as unit_services
 from webapp.registry.validation import generate_uscc
 

@@ -1,19 +1,53 @@
-"""Users and roles."""
+"""Who works here: the organisation tree, users and their roles."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.db import UTCDateTime, created_at, intpk, str100
-from webapp.extensions import db
-from webapp.registry.models import Organisation, _enum
+from webapp.db import UTCDateTime, created_at, intpk, str40, str100, str200, str_enum
+from webapp.extensions import Model
+
+if TYPE_CHECKING:
+    from webapp.registry.models import Inspector
+
+
+class OrgKind(enum.StrEnum):
+    ZONGDUI = "zongdui"  # 总队 (province)
+    ZHIDUI = "zhidui"  # 支队 (city)
+    DADUI = "dadui"  # 大队 (county / district)
+    DEPARTMENT = "department"  # other regulators: 市场监督管理局, 人防办 …
+
+
+class Organisation(Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[intpk]
+    code: Mapped[str40] = mapped_column(unique=True)
+    name: Mapped[str200]
+    short_name: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[OrgKind] = mapped_column(str_enum(OrgKind, "org_kind"))
+    # Which regulator's staff this organisation holds; items list the departments they need.
+    dept: Mapped[str] = mapped_column(String(20), default="fire")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    region: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 公示前审核: results and penalties wait for a supervisor (published by the system at the deadline)
+    publication_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[created_at]
+
+    parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", back_populates="children")
+    children: Mapped[list[Organisation]] = relationship(back_populates="parent", order_by="Organisation.code")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.code}>"
 
 
 class Role(enum.StrEnum):
@@ -22,14 +56,14 @@ class Role(enum.StrEnum):
     INSPECTOR = "inspector"  # 执法检查人员
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[intpk]
     username: Mapped[str] = mapped_column(String(50), unique=True)
     display_name: Mapped[str100]
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change: every session holding the old value is logged out.
@@ -38,6 +72,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[created_at]
 
     org: Mapped[Organisation] = relationship()
+    # The inspector-library entry this login belongs to (None for admins and most supervisors).
+    inspector: Mapped[Inspector | None] = relationship(
+        "Inspector", primaryjoin="foreign(Inspector.user_id) == User.id", uselist=False, viewonly=True
+    )
 
     def set_password(self, password: str) -> None:
         # scrypt (werkzeug's strongest built-in method), salted per user; tests may configure a cheaper one.

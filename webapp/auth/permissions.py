@@ -14,9 +14,8 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.auth.models import Role
+from webapp.auth.models import Organisation, Role
 from webapp.extensions import db
-from webapp.registry.models import Organisation
 
 GUARD_ATTR = "_suijian_access"
 

@@ -27,10 +27,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.auth.models import Role
+from webapp.auth.models import Organisation, OrgKind, Role
 from webapp.catalog.services import DEPARTMENTS, PointData
 from webapp.registry.labels import DEPT, ORG_KIND
-from webapp.registry.models import Organisation, OrgKind
 
 ROLE_LABELS = {Role.ADMIN: _l("管理员"), Role.SUPERVISOR: _l("监管负责人"), Role.INSPECTOR: _l("执法检查人员")}
 # Stored values are the official Chinese terms; these labels let the English catalogue translate them.

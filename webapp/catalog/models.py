@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.auth.models import Organisation
 from webapp.db import created_at, intpk, str40
-from webapp.extensions import db
-from webapp.registry.models import Organisation
+from webapp.extensions import Model
 
 ITEM_CATEGORIES = ("一般检查事项", "重点检查事项")
 ITEM_METHODS = ("现场检查", "抽样送检", "书面检查")
 
 
-class Item(db.Model):
+class Item(Model):
     """An item keeps its code; its content lives in versions (动态调整). Inspections record the version."""
 
     __tablename__ = "item"
@@ -34,7 +34,7 @@ class Item(db.Model):
         return self.versions[-1]
 
 
-class ItemVersion(db.Model):
+class ItemVersion(Model):
     """One immutable version of an item. Editing an item creates a new version."""
 
     __tablename__ = "item_version"
@@ -68,7 +68,7 @@ class ItemVersion(db.Model):
         return len(self.dept_list) > 1
 
 
-class ChecklistPoint(db.Model):
+class ChecklistPoint(Model):
     __tablename__ = "checklist_point"
 
     id: Mapped[intpk]

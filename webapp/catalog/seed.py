@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from webapp.auth.models import Organisation
 from webapp.catalog import services
 from webapp.catalog.models import Item
 from webapp.catalog.services import PointData
 from webapp.extensions import db
-from webapp.registry.models import Organisation
 
 FIRE_LAW = "《中华人民共和国消防法》"
 BASIS_FIRE = "《中华人民共和国消防法》、《消防监督检查规定》（公安部令第120号）"

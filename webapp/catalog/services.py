@@ -20,10 +20,9 @@ from sqlalchemy.orm import selectinload
 from webapp import audit
 from webapp import calendar as cal
 from webapp.auth import services as auth_services
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, OrgKind, Role, User
 from webapp.catalog.models import ITEM_CATEGORIES, ITEM_METHODS, ChecklistPoint, Item, ItemVersion
 from webapp.extensions import db
-from webapp.registry.models import Organisation, OrgKind
 
 # Department codes an item or an organisation may name (labels in webapp.registry.labels.DEPT).
 DEPARTMENTS: tuple[str, ...] = ("fire", "market", "civil_defence")

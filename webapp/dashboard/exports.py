@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp import audit, calendar
+from webapp.auth.models import Organisation
 from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import ItemVersion
 from webapp.dashboard.models import ExportJob
@@ -35,7 +36,7 @@ from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.rectification.models import OrderStatus, RectificationOrder
 from webapp.registry.imports import services as importer
 from webapp.registry.imports.services import _spooled_workbook
-from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,11 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40
-from webapp.draw.models import JSONText
-from webapp.extensions import db
+from webapp.db import JSONText, UTCDateTime, created_at, intpk, new_public_id, str40
+from webapp.extensions import Model
 
 
-class ExportJob(db.Model):
+class ExportJob(Model):
     """An export being written in the background; the file is kept in storage under ``storage_key``."""
 
     __tablename__ = "export_job"

@@ -12,12 +12,13 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp import calendar
+from webapp.auth.models import Organisation
 from webapp.auth.permissions import visible_org_ids
 from webapp.draw.models import Plan, PlanKind, PlanStatus
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.rectification.models import OrderStatus, RectificationOrder
-from webapp.registry.models import Inspector, Organisation, Unit, UnitClass, UnitStatus
+from webapp.registry.models import Inspector, Unit, UnitClass, UnitStatus
 from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 OPEN = (TaskStatus.PLANNED, TaskStatus.IN_PROGRESS)

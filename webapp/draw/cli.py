@@ -33,12 +33,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from webapp.auth.models import Organisation
 from webapp.catalog.models import Item
 from webapp.draw import services
 from webapp.draw.models import Draw, Plan, PlanKind, PlanStatus
 from webapp.draw.plans import parse_period
 from webapp.extensions import db
-from webapp.registry.models import Organisation, Unit
+from webapp.registry.models import Unit
 from webapp.tasks.models import Task, TaskStatus
 
 SYSTEM_ACTOR: Any = None  # audit.record records actor None as "system"

@@ -9,31 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
-from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40
-from webapp.extensions import db
-from webapp.registry.models import Inspector, Organisation, _enum
+from webapp.auth.models import Organisation
+from webapp.db import JSONText, UTCDateTime, created_at, intpk, new_public_id, str40, str_enum
+from webapp.extensions import Model
+from webapp.registry.models import Inspector
 from webapp.tasks.models import Task
-
-
-class JSONText(TypeDecorator):
-    """JSON stored as canonical text (portable; byte-stable for hashing)."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-    def process_result_value(self, value: str | None, dialect) -> Any:
-        return None if value is None else json.loads(value)
 
 
 class PlanKind(enum.StrEnum):
@@ -47,7 +31,7 @@ class PlanStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Plan(db.Model):
+class Plan(Model):
     """An annual plan (年度抽查计划) or a special inspection plan for one item."""
 
     __tablename__ = "plan"
@@ -57,9 +41,9 @@ class Plan(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)  # who draws
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[PlanKind] = mapped_column(_enum(PlanKind, "plan_kind"), default=PlanKind.ROUTINE)
+    kind: Mapped[PlanKind] = mapped_column(str_enum(PlanKind, "plan_kind"), default=PlanKind.ROUTINE)
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "plan_status"), default=PlanStatus.ACTIVE)
+    status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus, "plan_status"), default=PlanStatus.ACTIVE)
     # {"key_crowded": 100, "key": 80, "general": 20, "nine_small": 20, "other": 0}: % of the stratum a year
     targets: Mapped[dict] = mapped_column(JSONText, default=dict)
     # special plans: fixed tasks per stratum per month instead of yearly targets
@@ -88,7 +72,7 @@ class DrawStatus(enum.StrEnum):
     ABANDONED = "abandoned"  # with a reason; published with its result like any other
 
 
-class Draw(db.Model):
+class Draw(Model):
     __tablename__ = "draw"
     __table_args__ = (
         # At most one live draw per plan and period: two supervisors committing at once make one draw.
@@ -108,7 +92,7 @@ class Draw(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    status: Mapped[DrawStatus] = mapped_column(_enum(DrawStatus, "draw_status"), default=DrawStatus.COMMITTED)
+    status: Mapped[DrawStatus] = mapped_column(str_enum(DrawStatus, "draw_status"), default=DrawStatus.COMMITTED)
     pool: Mapped[dict] = mapped_column(JSONText)
     pool_hash: Mapped[str] = mapped_column(String(64))
     commitment: Mapped[str] = mapped_column(String(64))
@@ -134,7 +118,7 @@ class Draw(db.Model):
     replacements: Mapped[list[Replacement]] = relationship(back_populates="draw", order_by="Replacement.id")
 
 
-class DrawWitness(db.Model):
+class DrawWitness(Model):
     """A witness (监督员、企业代表、人大代表 …) and the value they typed; the order of entry is kept."""
 
     __tablename__ = "draw_witness"
@@ -152,7 +136,7 @@ class DrawWitness(db.Model):
     draw: Mapped[Draw] = relationship(back_populates="witnesses")
 
 
-class Replacement(db.Model):
+class Replacement(Model):
     """递补抽取: one refill of one slot, with the reason and the candidates it was drawn from."""
 
     __tablename__ = "replacement"

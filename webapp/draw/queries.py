@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from webapp.auth.models import Organisation, OrgKind
 from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import Item
 from webapp.draw import plans as plan_rules
 from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind, Replacement
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
-from webapp.registry.models import Inspector, Organisation, OrgKind, Unit, UnitClass, UnitStatus
+from webapp.registry.models import Inspector, Unit, UnitClass, UnitStatus
 from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
 MANUAL_KINDS = (TaskKind.COMPLAINT, TaskKind.REFERRAL)

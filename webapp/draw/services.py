@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp import audit, calendar
-from webapp.auth.models import Role
+from webapp.auth.models import Organisation, OrgKind, Role
 from webapp.auth.permissions import visible_org_ids
 from webapp.catalog.models import Item
 from webapp.db import utcnow
@@ -32,7 +32,7 @@ from webapp.draw.plans import (
     parse_period,
 )
 from webapp.extensions import db
-from webapp.registry.models import Inspector, Organisation, OrgKind, Unit, UnitStatus
+from webapp.registry.models import Inspector, Unit, UnitStatus
 from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
 SPEC = engine.SPEC

@@ -16,10 +16,8 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
-from webapp.db import UTCDateTime, created_at, intpk, str40, utcnow
-from webapp.draw.models import JSONText
-from webapp.extensions import db
-from webapp.registry.models import _enum
+from webapp.db import JSONText, UTCDateTime, created_at, intpk, str40, str_enum, utcnow
+from webapp.extensions import Model
 from webapp.tasks.models import Task
 
 
@@ -76,7 +74,7 @@ class SignerRole(enum.StrEnum):
     INSPECTOR = "inspector"  # 检查人员
 
 
-class Inspection(db.Model):
+class Inspection(Model):
     __tablename__ = "inspection"
     __table_args__ = (
         # the year's figures of the dashboard and the public results are ranges over submitted_at
@@ -96,7 +94,7 @@ class Inspection(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     status: Mapped[InspectionStatus] = mapped_column(
-        _enum(InspectionStatus, "inspection_status"), default=InspectionStatus.DRAFT
+        str_enum(InspectionStatus, "inspection_status"), default=InspectionStatus.DRAFT
     )
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -108,10 +106,10 @@ class Inspection(db.Model):
     location_note: Mapped[str | None] = mapped_column(String(200))  # e.g. 定位被拒绝
     # the second inspector: confirmed on their own phone, or recorded present by the lead
     partner_inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
-    partner_presence: Mapped[PartnerPresence | None] = mapped_column(_enum(PartnerPresence, "partner_presence"))
+    partner_presence: Mapped[PartnerPresence | None] = mapped_column(str_enum(PartnerPresence, "partner_presence"))
     partner_recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    result: Mapped[CheckResult | None] = mapped_column(_enum(CheckResult, "check_result"))
-    category: Mapped[PublishedCategory | None] = mapped_column(_enum(PublishedCategory, "published_category"))
+    result: Mapped[CheckResult | None] = mapped_column(str_enum(CheckResult, "check_result"))
+    category: Mapped[PublishedCategory | None] = mapped_column(str_enum(PublishedCategory, "published_category"))
     remarks: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the submitted content
     content: Mapped[dict | None] = mapped_column(JSONText)  # the canonical content that was hashed
@@ -146,7 +144,7 @@ def superseded(where: Callable[[Any], Any] | None = None):
     return select(newer.id).where(*conditions).exists()
 
 
-class ChecklistAnswer(db.Model):
+class ChecklistAnswer(Model):
     """One checklist point answered. Joint tasks: each department's inspector answers their own points."""
 
     __tablename__ = "checklist_answer"
@@ -155,7 +153,7 @@ class ChecklistAnswer(db.Model):
     id: Mapped[intpk]
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("checklist_point.id"))
-    answer: Mapped[Answer | None] = mapped_column(_enum(Answer, "checklist_answer_value"))
+    answer: Mapped[Answer | None] = mapped_column(str_enum(Answer, "checklist_answer_value"))
     note: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -164,7 +162,7 @@ class ChecklistAnswer(db.Model):
     point = relationship("ChecklistPoint")
 
 
-class Finding(db.Model):
+class Finding(Model):
     """A problem found (发现问题), with its legal basis; photos hang off it."""
 
     __tablename__ = "finding"
@@ -185,7 +183,7 @@ class Finding(db.Model):
     photos: Mapped[list[Photo]] = relationship(back_populates="finding", order_by="Photo.id")
 
 
-class Photo(db.Model):
+class Photo(Model):
     """A photo stored by content hash; metadata stripped, capture time and GPS kept here as data."""
 
     __tablename__ = "photo"
@@ -212,7 +210,7 @@ class Photo(db.Model):
     finding: Mapped[Finding | None] = relationship(back_populates="photos")
 
 
-class Signature(db.Model):
+class Signature(Model):
     """A signature (or a recorded refusal to sign) bound to the hash of the record when it was signed."""
 
     __tablename__ = "signature"
@@ -220,7 +218,7 @@ class Signature(db.Model):
     id: Mapped[intpk]
     public_id: Mapped[str40] = mapped_column(unique=True, default=new_token)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
-    role: Mapped[SignerRole] = mapped_column(_enum(SignerRole, "signer_role"))
+    role: Mapped[SignerRole] = mapped_column(str_enum(SignerRole, "signer_role"))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
     signer_name: Mapped[str] = mapped_column(String(50))
     png_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -38,8 +38,8 @@ def notice_data(ctx: TaskContext) -> dict[str, Any]:
 
 
 def _org_name(task) -> str:
+    from webapp.auth.models import Organisation
     from webapp.extensions import db
-    from webapp.registry.models import Organisation
 
     org = db.session.get(Organisation, task.org_id)
     return org.name if org else ""

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from webapp.auth.models import Organisation
 from webapp.catalog.models import Item, ItemVersion
 from webapp.draw.models import Draw, Plan, PlanStatus
 from webapp.draw.plans import STRATA
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
 from webapp.public.queries import etag_for
-from webapp.registry.models import Organisation
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Read-only look-ups for the public site. Everything returned here is already masked.
 
 Only published and abandoned draws (``services.PUBLIC_STATUSES``) exist for the public site; any other
-draw is "not found". Personal names leave this module only through :mod:`webapp.public.masking`.
+draw is "not found". Personal names leave this module only through :mod:`webapp.masking`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from webapp.auth.models import Organisation
 from webapp.catalog.models import ItemVersion
 from webapp.draw import queries as draw_queries
 from webapp.draw import services as draw_services
 from webapp.draw.models import Draw, DrawWitness, Replacement
 from webapp.draw.plans import STRATA
 from webapp.extensions import db
-from webapp.public.masking import mask_name, scrub
-from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.masking import mask_name, scrub
+from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment
 
 PUBLIC_STATUSES = draw_services.PUBLIC_STATUSES

@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from webapp import calendar
+from webapp.auth.models import Organisation
 from webapp.calendar import day_start_utc
 from webapp.catalog.models import ItemVersion
 from webapp.draw.models import Draw
@@ -38,11 +39,11 @@ from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
 from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature, superseded
 from webapp.inspections.services import CATEGORY_LABELS
-from webapp.public.masking import scrub
+from webapp.masking import scrub
 from webapp.public.queries import etag_for
 from webapp.publication.services import check_date, visible
 from webapp.rectification.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
-from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment
 
 PER_PAGE = 20

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from webapp import audit, calendar
+from webapp.auth.models import Organisation
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus
 from webapp.rectification.models import FollowUp, FollowUpKind, RectificationOrder
-from webapp.registry.models import Organisation
 
 RESULT_WORKING_DAYS = 20  # results: public within 20 working days of the check
 PENALTY_WORKING_DAYS = 7  # penalties: public within 7 working days of the decision

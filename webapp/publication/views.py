@@ -18,10 +18,10 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from webapp import calendar
+from webapp.auth.models import Organisation
 from webapp.auth.permissions import supervisor_required
 from webapp.extensions import db
 from webapp.publication import queries, services
-from webapp.registry.models import Organisation
 from webapp.web import after_post, render
 
 bp = Blueprint("publication", __name__, url_prefix="/publication")

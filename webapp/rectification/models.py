@@ -17,10 +17,10 @@ import secrets
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, created_at, intpk
-from webapp.draw.models import JSONText
-from webapp.extensions import db
-from webapp.registry.models import Organisation, Unit, _enum
+from webapp.auth.models import Organisation
+from webapp.db import JSONText, UTCDateTime, created_at, intpk, str_enum
+from webapp.extensions import Model
+from webapp.registry.models import Unit
 from webapp.tasks.models import Task
 
 DEFAULT_PATTERNS = {"deadline": "{abbr}限字〔{year}〕第{seq:04d}号", "immediate": "{abbr}即字〔{year}〕第{seq:04d}号"}
@@ -47,7 +47,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class OrgNoticeSettings(db.Model):
+class OrgNoticeSettings(Model):
     """Per-organisation numbering (文书代字 and one pattern per kind, see webapp.documents.pdf.format_order_number)."""
 
     __tablename__ = "org_notice_settings"
@@ -60,7 +60,7 @@ class OrgNoticeSettings(db.Model):
     updated_at: Mapped[created_at]
 
 
-class OrderCounter(db.Model):
+class OrderCounter(Model):
     """The last number given for one organisation, year and kind (gap-free, see services.allocate_seq)."""
 
     __tablename__ = "order_counter"
@@ -73,7 +73,7 @@ class OrderCounter(db.Model):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RectificationOrder(db.Model):
+class RectificationOrder(Model):
     __tablename__ = "rectification_order"
     __table_args__ = (UniqueConstraint("org_id", "year", "kind", "seq", name="uq_rectification_order_seq"),)
 
@@ -83,7 +83,7 @@ class RectificationOrder(db.Model):
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    kind: Mapped[OrderKind] = mapped_column(_enum(OrderKind, "order_kind"))
+    kind: Mapped[OrderKind] = mapped_column(str_enum(OrderKind, "order_kind"))
     number: Mapped[str] = mapped_column(String(100), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
@@ -93,7 +93,7 @@ class RectificationOrder(db.Model):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     deadline_days: Mapped[int] = mapped_column(Integer, default=0)  # working days
     deadline: Mapped[dt.date] = mapped_column(Date, index=True)
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING)
     status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status_note: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[list | None] = mapped_column(JSONText)  # 复查: [true/false per problem], in problem order
@@ -114,14 +114,14 @@ class RectificationOrder(db.Model):
         return "pending"
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     """What happened after a problem was not put right: a penalty decision, a referral, or 待后续处理."""
 
     __tablename__ = "order_follow_up"
 
     id: Mapped[intpk]
     order_id: Mapped[int] = mapped_column(ForeignKey("rectification_order.id"), index=True)
-    kind: Mapped[FollowUpKind] = mapped_column(_enum(FollowUpKind, "follow_up_kind"))
+    kind: Mapped[FollowUpKind] = mapped_column(str_enum(FollowUpKind, "follow_up_kind"))
     decision_number: Mapped[str | None] = mapped_column(String(100))  # 行政处罚决定书文号
     decision_date: Mapped[dt.date | None] = mapped_column(Date)
     referred_to: Mapped[str | None] = mapped_column(String(200))

@@ -16,12 +16,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from webapp import audit, calendar
-from webapp.auth.models import Role
+from webapp.auth.models import Organisation, Role
 from webapp.auth.permissions import visible_org_ids
 from webapp.db import utcnow
 from webapp.documents import pdf as onsite
 from webapp.extensions import db
-from webapp.public.masking import mask_name, scrub
+from webapp.masking import mask_name, scrub
 from webapp.publication.services import on_penalty_recorded
 from webapp.rectification.models import (
     DEFAULT_PATTERNS,
@@ -33,7 +33,7 @@ from webapp.rectification.models import (
     OrgNoticeSettings,
     RectificationOrder,
 )
-from webapp.registry.models import CreditLevel, Inspector, Organisation, RiskLevel, Unit
+from webapp.registry.models import CreditLevel, Inspector, RiskLevel, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

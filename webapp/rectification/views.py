@@ -15,13 +15,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.auth.models import Organisation
 from webapp.auth.permissions import inspector_required, login_required, public, supervisor_required
 from webapp.extensions import db
 from webapp.inspections.models import Inspection
 from webapp.rectification import services
 from webapp.rectification.forms import FOLLOW_UP_LABELS, KIND_LABELS, IssueForm, NumberingForm, OutcomeForm
 from webapp.rectification.models import OrderStatus, RectificationOrder
-from webapp.registry.models import Organisation
 from webapp.web import after_post, pdf_response, render
 
 bp = Blueprint("rectification", __name__, cli_group="notices")  # `flask notices reinspections` until it moves

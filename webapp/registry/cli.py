@@ -15,9 +15,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from webapp.auth.models import Organisation
 from webapp.extensions import db
 from webapp.registry.imports import services as importer
-from webapp.registry.models import Organisation
 
 
 def _run(app: Flask, kind: str, org_code: str, path: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from webapp.registry.models import CreditLevel, InspectorStatus, OrgKind, RiskLevel, UnitClass, UnitStatus
+from webapp.auth.models import OrgKind
+from webapp.registry.models import CreditLevel, InspectorStatus, RiskLevel, UnitClass, UnitStatus
 
 UNIT_CLASS = {
     UnitClass.KEY: _l("消防安全重点单位"),

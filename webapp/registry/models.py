@@ -1,4 +1,4 @@
-"""两库 and the organisation tree: organisations, units (检查对象名录库), inspectors (执法检查人员名录库)."""
+"""两库: units (检查对象名录库) and inspectors (执法检查人员名录库), and the import jobs that fill them."""
 
 from __future__ import annotations
 
@@ -8,62 +8,18 @@ import enum
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40, str100, str200, utcnow
-from webapp.extensions import db
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    """Store enum *values* as short strings (portable; readable in SQL)."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
-
-
-class OrgKind(enum.StrEnum):
-    ZONGDUI = "zongdui"  # 总队 (province)
-    ZHIDUI = "zhidui"  # 支队 (city)
-    DADUI = "dadui"  # 大队 (county / district)
-    DEPARTMENT = "department"  # other regulators: 市场监督管理局, 人防办 …
-
-
-class Organisation(db.Model):
-    __tablename__ = "organisation"
-
-    id: Mapped[intpk]
-    code: Mapped[str40] = mapped_column(unique=True)
-    name: Mapped[str200]
-    short_name: Mapped[str | None] = mapped_column(String(40))
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
-    # Which regulator's staff this organisation holds; items list the departments they need.
-    dept: Mapped[str] = mapped_column(String(20), default="fire")
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
-    region: Mapped[str | None] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # 公示前审核: results and penalties wait for a supervisor (published by the system at the deadline)
-    publication_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[created_at]
-
-    parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", back_populates="children")
-    children: Mapped[list[Organisation]] = relationship(back_populates="parent", order_by="Organisation.code")
-
-    def __repr__(self) -> str:
-        return f"<Organisation {self.code}>"
+from webapp.auth.models import Organisation
+from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40, str100, str200, str_enum, utcnow
+from webapp.extensions import Model
 
 
 class UnitClass(enum.StrEnum):
@@ -92,7 +48,7 @@ class UnitStatus(enum.StrEnum):
     ZOMBIE = "zombie"  # 僵尸单位 (does not exist at the address)
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A unit in 检查对象名录库. Never deleted: closing or marking zombie is a status change."""
 
     __tablename__ = "unit"
@@ -114,15 +70,15 @@ class Unit(db.Model):
     safety_person: Mapped[str | None] = mapped_column(String(50))  # 消防安全责任人
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(30))
-    unit_class: Mapped[UnitClass | None] = mapped_column(_enum(UnitClass, "unit_class"))
+    unit_class: Mapped[UnitClass | None] = mapped_column(str_enum(UnitClass, "unit_class"))
     crowded: Mapped[bool] = mapped_column(Boolean, default=False)  # 人员密集场所
-    risk_level: Mapped[RiskLevel] = mapped_column(_enum(RiskLevel, "risk_level"), default=RiskLevel.BLUE)
-    credit_level: Mapped[CreditLevel] = mapped_column(_enum(CreditLevel, "credit_level"), default=CreditLevel.NORMAL)
+    risk_level: Mapped[RiskLevel] = mapped_column(str_enum(RiskLevel, "risk_level"), default=RiskLevel.BLUE)
+    credit_level: Mapped[CreditLevel] = mapped_column(str_enum(CreditLevel, "credit_level"), default=CreditLevel.NORMAL)
     complaint_count: Mapped[int] = mapped_column(Integer, default=0)
     serious_violation: Mapped[bool] = mapped_column(Boolean, default=False)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
-    status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"), default=UnitStatus.ACTIVE)
+    status: Mapped[UnitStatus] = mapped_column(str_enum(UnitStatus, "unit_status"), default=UnitStatus.ACTIVE)
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -140,7 +96,7 @@ class InspectorStatus(enum.StrEnum):
     FROZEN = "frozen"
 
 
-class Inspector(db.Model):
+class Inspector(Model):
     """A person in 执法检查人员名录库. Only a valid 行政执法资格 certificate puts them in a draw pool."""
 
     __tablename__ = "inspector"
@@ -159,7 +115,7 @@ class Inspector(db.Model):
     can_lead: Mapped[bool] = mapped_column(Boolean, default=False)  # 可任主办
     draw_weight: Mapped[int] = mapped_column(Integer, default=100)  # percent, 1..1000
     status: Mapped[InspectorStatus] = mapped_column(
-        _enum(InspectorStatus, "inspector_status"), default=InspectorStatus.ACTIVE
+        str_enum(InspectorStatus, "inspector_status"), default=InspectorStatus.ACTIVE
     )
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[created_at]
@@ -175,7 +131,7 @@ class Inspector(db.Model):
         return bool(self.cert_no) and self.cert_valid_until is not None and self.cert_valid_until >= day
 
 
-class InspectorUnavailability(db.Model):
+class InspectorUnavailability(Model):
     """A period an inspector cannot be drawn (leave, secondment, training …), with its reason."""
 
     __tablename__ = "inspector_unavailability"
@@ -191,7 +147,7 @@ class InspectorUnavailability(db.Model):
     inspector: Mapped[Inspector] = relationship(back_populates="unavailability")
 
 
-class InspectorConflict(db.Model):
+class InspectorConflict(Model):
     """A declared conflict of interest (利害关系): the inspector is never drawn for this unit (回避)."""
 
     __tablename__ = "inspector_conflict"
@@ -208,7 +164,7 @@ class InspectorConflict(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class ImportJob(db.Model):
+class ImportJob(Model):
     """A bulk import: validated fully, then committed whole or not at all. Progress is polled from the DB."""
 
     __tablename__ = "import_job"

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40
-from webapp.extensions import db
-from webapp.registry.models import Inspector, Unit, _enum
+from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40, str_enum
+from webapp.extensions import Model
+from webapp.registry.models import Inspector, Unit
 
 if TYPE_CHECKING:
     from webapp.draw.models import Draw
@@ -36,7 +36,7 @@ class TaskStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # only for tasks of an abandoned draw; kept
 
 
-class Task(db.Model):
+class Task(Model):
     __tablename__ = "task"
     __table_args__ = (Index("ix_task_unit_planned", "unit_id", "planned_date"),)
 
@@ -47,9 +47,9 @@ class Task(db.Model):
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"))
     draw_id: Mapped[int | None] = mapped_column(ForeignKey("draw.id"), index=True)
     seq: Mapped[int | None] = mapped_column(Integer)  # order in the draw's result
-    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
+    kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, "task_kind"))
     planned_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "task_status"), default=TaskStatus.PLANNED)
+    status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus, "task_status"), default=TaskStatus.PLANNED)
     origin_note: Mapped[str | None] = mapped_column(Text)  # complaint / referral source, marked not drawn
     parent_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))  # 复查 of …
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -67,7 +67,7 @@ class Task(db.Model):
         return [a for a in self.assignments if a.active]
 
 
-class TaskAssignment(db.Model):
+class TaskAssignment(Model):
     """Inspector in slot ``slot`` of a task. A replacement ends the row (active=False) and adds a new one."""
 
     __tablename__ = "task_assignment"

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from webapp import audit
 from webapp.audit import AuditEvent
-from webapp.auth.models import User
+from webapp.auth.models import Organisation, User
 from webapp.auth.permissions import visible_org_ids
 from webapp.extensions import db
 from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS, UNIT_STATUS
-from webapp.registry.models import Inspector, Organisation, Unit
+from webapp.registry.models import Inspector, Unit
 from webapp.registry.units.services import FIELD_LABELS
 
 # Action codes → Chinese. Unknown codes are shown as they are (see action_label).

@@ -47,11 +47,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql_text
 
 from webapp import audit
-from webapp.auth.models import User
+from webapp.auth.models import Organisation, User
 from webapp.auth.permissions import visible_org_ids
 from webapp.db import new_public_id, utcnow
 from webapp.extensions import db
-from webapp.registry.models import ImportJob, Organisation, Unit
+from webapp.registry.models import ImportJob, Unit
 from webapp.registry.units.columns import UNIT_COLUMNS, Column, clean_unit
 
 log = logging.getLogger(__name__)

@@ -31,19 +31,12 @@ from sqlalchemy.sql import Select
 
 from webapp import audit
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role, User
+from webapp.auth.models import Organisation, Role, User
 from webapp.auth.permissions import can_manage_org, visible_org_ids
 from webapp.calendar import month_bounds
 from webapp.extensions import db
 from webapp.registry.labels import INSPECTOR_STATUS, POST_DEFAULT_WEIGHT, POSTS
-from webapp.registry.models import (
-    Inspector,
-    InspectorConflict,
-    InspectorStatus,
-    InspectorUnavailability,
-    Organisation,
-    Unit,
-)
+from webapp.registry.models import Inspector, InspectorConflict, InspectorStatus, InspectorUnavailability, Unit
 from webapp.registry.units.columns import Column
 from webapp.registry.validation import phone_error
 

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from webapp import audit
+from webapp.auth.models import Organisation
 from webapp.auth.permissions import visible_org_ids
 from webapp.db import utcnow
 from webapp.extensions import db
-from webapp.registry.models import CreditLevel, Organisation, RiskLevel, Unit, UnitClass, UnitStatus
+from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
 from webapp.registry.units.columns import UNIT_FIELDS, clean_unit
 from webapp.registry.validation import clean_uscc
 

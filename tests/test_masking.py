@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.public.masking import mask_id_number, mask_name, mask_phone, scrub
+from webapp.masking import mask_id_number, mask_name, mask_phone, scrub
 
 
 @pytest.mark.parametrize(
