@@ -1,7 +1,7 @@
 """Query plans of the unit list (/registry/units) on a database populated by benchmarks/registry.py.
 
 Prints EXPLAIN (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE) of the page query and of the
-capped count query that ``webapp.registry.units.services.list_units`` runs, for a few list requests. Use it
+capped count query that ``webapp.registry.units.queries.list_units`` runs, for a few list requests. Use it
 to see which index a slow case uses (or that it scans the table).
 
     .venv/bin/python benchmarks/explain.py --url sqlite:////tmp/suijian-bench-registry.db
@@ -39,14 +39,14 @@ def main() -> None:
     args = parser.parse_args()
     from webapp.auth.models import User
     from webapp.registry.models import Unit
-    from webapp.registry.units import services as us
+    from webapp.registry.units import queries as us
 
     app = c.make_app(args.url)
     with app.app_context(), app.test_request_context("/"):
         user = db.session.execute(select(User).where(User.username == args.user)).scalar_one()
         pg = db.engine.dialect.name == "postgresql"
         for title, qargs in CASES.items():
-            stmt = us._filtered(user, us.UnitFilters.from_args(qargs))
+            stmt = us.filtered(user, us.UnitFilters.from_args(qargs))
             page = stmt.order_by(Unit.id.desc()).limit(51)
             capped = stmt.with_only_columns(Unit.id).order_by(None).limit(us.COUNT_CAP + 1).subquery()
             count = select(func.count()).select_from(capped)

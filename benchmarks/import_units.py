@@ -130,6 +130,7 @@ def run(url: str, label: str, rows: list[list], workdir: str, fmt: str, export: 
     from webapp.auth.models import Organisation, OrgKind, Role, User
     from webapp.registry.imports import services as importer
     from webapp.registry.models import Unit
+    from webapp.registry.units.export import export_units
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "IMPORT_BACKGROUND": False, "IMPORT_MAX_ROWS": 200_000})
     with app.app_context(), force_locale("zh_Hans"):
@@ -172,7 +173,8 @@ def run(url: str, label: str, rows: list[list], workdir: str, fmt: str, export: 
         if export:
             with app.test_request_context("/registry/units/export.xlsx?status=all"):
                 t0 = time.perf_counter()
-                out, count = importer.export_units(user, {"status": "all"})
+                out, count = export_units(user, {"status": "all"})
+                db.session.commit()
                 seconds = time.perf_counter() - t0
                 size = os.fstat(out.fileno()).st_size
                 out.close()

@@ -4,7 +4,7 @@ Populates a throwaway database with N realistic units (``webapp.demo.iter_unit_r
 in one 大队, builds the schema with the real migrations, runs ANALYZE, then requests ``/registry/units``
 through the Flask test client as that 大队's logged-in supervisor: the first page, page 200 (keyset
 ``?after=``), ``?q=`` with a name fragment, a USCC prefix and an address fragment, and every filter of
-``webapp.registry.units.services.UnitFilters``. Each case runs ``--runs`` times (after one warm-up) as a
+``webapp.registry.units.queries.UnitFilters``. Each case runs ``--runs`` times (after one warm-up) as a
 full page and as the HTMX partial that search-as-you-type fetches; it prints median and p95 in ms
 (server time: the whole WSGI request in-process, no network), and the database size.
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import login, truncate_all
 from tests.factories import make_org
-from webapp import audit, demo
+from webapp import audit, calendar, demo
 from webapp.audit import AuditEvent
 from webapp.auth.models import Organisation, OrgKind, Role, User
-from webapp.demo_cli import demo_command
+from webapp.demo.cli import demo_command
 from webapp.registry.models import (
     Inspector,
     InspectorConflict,
@@ -148,7 +148,7 @@ def test_named_demo_accounts_exist_and_log_in_with_the_demo_password(loaded, app
 
     me = db.session.execute(select(Inspector).where(Inspector.user_id == users["inspector"].id)).scalar_one()
     assert me.post == "专职消防监督员" and me.can_lead and me.status == InspectorStatus.ACTIVE
-    assert me.cert_valid_on(dt.datetime.now(demo.SHANGHAI).date() + dt.timedelta(days=60))
+    assert me.cert_valid_on(calendar.today() + dt.timedelta(days=60))
 
     # every inspector has a login; every login but the five desk accounts is an inspector
     inspectors = list(db.session.execute(select(Inspector)).scalars())
@@ -171,6 +171,19 @@ def test_demo_prints_the_accounts_table(loaded):
     assert "insp-1-02" in out and "insp-m-01" in out
 
 
+def test_make_run_again_prints_the_accounts_again(loaded, runner, db):
+    """`make run` runs `flask demo --if-empty` every time: on the demo database it loads nothing but still
+    prints the accounts (the README promises them)."""
+    before = db.session.execute(select(func.count(Unit.id))).scalar()
+    again = run_demo(runner, "--if-empty")
+    assert again.exit_code == 0, again.output
+    assert "already loaded" in again.output
+    for username in ("admin", "supervisor", "inspector"):
+        assert re.search(rf"^{re.escape(username)}\s", again.output, re.M), username
+    assert "insp-1-02" in again.output and again.output.count("suijian-demo") >= 6
+    assert db.session.execute(select(func.count(Unit.id))).scalar() == before
+
+
 def test_inspectors_have_realistic_posts_certificates_leave_and_conflicts(loaded, db):
     inspectors = list(db.session.execute(select(Inspector)).scalars())
     assert len(inspectors) == 40
@@ -189,7 +202,7 @@ def test_inspectors_have_realistic_posts_certificates_leave_and_conflicts(loaded
         assert i.phone and MOBILE_RE.match(i.phone)
     assert all(i.specialties for i in inspectors if i.post != "消防文员")
 
-    today = dt.datetime.now(demo.SHANGHAI).date()  # the demo's dates are local
+    today = calendar.today()  # the demo's dates are local
     with_cert = [i for i in inspectors if i.cert_no]
     assert len({i.cert_no for i in with_cert}) == len(with_cert)
     assert all(re.fullmatch(r"豫\d{12}", i.cert_no) for i in with_cert)

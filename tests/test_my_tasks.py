@@ -4,9 +4,10 @@ import datetime as dt
 
 from tests.conftest import login
 from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
+from webapp import calendar
 from webapp.auth.models import Role
+from webapp.home.queries import group_of
 from webapp.tasks.models import Task, TaskKind, TaskStatus
-from webapp.tasks.queries import group_of
 
 
 def _task(db, org, unit, version_id, date, people, status=TaskStatus.PLANNED):
@@ -22,7 +23,7 @@ def test_inspector_sees_own_tasks_with_partner_and_not_others(client, db):
     me = make_inspector(org, name="李卫国", user=me_user)
     partner = make_inspector(org, name="赵志刚")
     other = make_inspector(org, name="钱多多", user=other_user)
-    today = dt.date.today()
+    today = calendar.today()
     mine = make_unit(org, name="洛阳好运来超市", address="偃师区商都路18号", contact_phone="13800138000")
     theirs = make_unit(org, name="别人的火锅店")
     gone = make_unit(org, name="已被替换的宾馆")
@@ -73,7 +74,7 @@ def test_supervisor_home_shows_the_draw_reminder_and_the_month(client, db):
     version_id = item.current.id
     make_user(org, role=Role.SUPERVISOR, username="boss")
     insp = make_inspector(org)
-    today = dt.date.today()
+    today = calendar.today()
     _task(db, org, make_unit(org), version_id, today.replace(day=1), [(insp, True)])
     db.session.commit()
     login(client, "boss")
@@ -91,7 +92,7 @@ def _order_scene(db, issued_on, days=5):
 
     from flask_babel import force_locale
 
-    from webapp.inspections.models import Inspection
+    from webapp.inspections.models import CheckResult, Inspection, InspectionStatus
     from webapp.rectification import services
 
     org = make_org()
@@ -103,7 +104,13 @@ def _order_scene(db, issued_on, days=5):
     unit = make_unit(org, name="洛阳好运来超市")
     task = _task(db, org, unit, item.current.id, issued_on, [(me, True), (partner, True)])
     task.status = TaskStatus.SUBMITTED
-    inspection = Inspection(client_uuid=str(uuid.uuid4()), task_id=task.id, org_id=org.id)
+    inspection = Inspection(
+        client_uuid=str(uuid.uuid4()),
+        task_id=task.id,
+        org_id=org.id,
+        status=InspectionStatus.SUBMITTED,
+        result=CheckResult.DEADLINE,  # an order only on a submitted record whose result calls for one
+    )
     db.session.add(inspection)
     db.session.flush()
     with force_locale("zh_Hans"):
@@ -125,19 +132,27 @@ def _reinspections(db):
     return db.session.execute(select(Task).where(Task.kind == TaskKind.REINSPECTION)).scalars().all()
 
 
-def test_a_passed_deadline_puts_the_reinspection_on_my_tasks_once(client, db):
-    from webapp import calendar
+def test_my_tasks_page_only_reads_and_shows_the_due_reinspection_once_made(client, db):
+    """GET /me writes nothing, even with an order past its deadline; the daily command makes the 复查 task."""
+    from webapp.audit import AuditEvent
+    from webapp.rectification import services
 
     today = calendar.today()
     task, order = _order_scene(db, today - dt.timedelta(days=30))
     assert order.deadline < today and _reinspections(db) == []
-
     login(client, "me")
+    events = db.session.query(AuditEvent).count()
+    before = client.get("/me")
+    assert before.status_code == 200
+    db.session.expire_all()
+    assert _reinspections(db) == []  # a page load creates no task
+    assert db.session.query(AuditEvent).count() == events
+
+    services.create_due_reinspections(None, today)  # what the daily command does
+    db.session.commit()
     first = client.get("/me").get_data(as_text=True)
     second = client.get("/me").get_data(as_text=True)
-
-    db.session.expire_all()
-    (reinspection,) = _reinspections(db)  # created on the first visit, not again on the second
+    (reinspection,) = _reinspections(db)
     assert reinspection.parent_task_id == task.id
     assert {a.inspector.name for a in reinspection.active_assignments} == {"李卫国", "赵志刚"}
     for page in (first, second):
@@ -147,8 +162,6 @@ def test_a_passed_deadline_puts_the_reinspection_on_my_tasks_once(client, db):
 
 
 def test_an_issued_order_shows_the_working_days_left(client, db):
-    from webapp import calendar
-
     today = calendar.today()
     _, order = _order_scene(db, today, days=10)
     login(client, "me")
@@ -162,7 +175,6 @@ def test_an_issued_order_shows_the_working_days_left(client, db):
 def test_done_tasks_count_down_to_the_20_working_day_publication_deadline(client, db):
     import uuid
 
-    from webapp import calendar
     from webapp.inspections.models import Inspection, InspectionStatus
 
     org = make_org()

@@ -2,7 +2,8 @@
 
 ``EXPECTED`` lists every endpoint with who may reach it. A new route that is not listed here fails
 ``test_every_route_is_in_the_matrix``, so access is decided deliberately. Object-level rules (own
-organisation, own task) are tested beside each feature.
+organisation, own task, own job …) are the functions of ``webapp.auth.access``, tested object by object in
+tests/test_access.py.
 """
 
 from __future__ import annotations
@@ -44,16 +45,16 @@ EXPECTED: dict[str, str] = {
     "catalog.item_edit": ADMIN,
     "catalog.item_status": ADMIN,
     # organisations, users, the working-day calendar: admins only
-    "catalog.calendar": ADMIN,
-    "catalog.orgs": ADMIN,
-    "catalog.org_new": ADMIN,
-    "catalog.org_edit": ADMIN,
-    "catalog.org_status": ADMIN,
-    "catalog.users": ADMIN,
-    "catalog.user_new": ADMIN,
-    "catalog.user_edit": ADMIN,
-    "catalog.user_password": ADMIN,
-    "catalog.user_status": ADMIN,
+    "admin.calendar": ADMIN,
+    "admin.orgs": ADMIN,
+    "admin.org_new": ADMIN,
+    "admin.org_edit": ADMIN,
+    "admin.org_status": ADMIN,
+    "admin.users": ADMIN,
+    "admin.user_new": ADMIN,
+    "admin.user_edit": ADMIN,
+    "admin.user_password": ADMIN,
+    "admin.user_status": ADMIN,
     # the two libraries, imports and the audit log: supervisors (admins too)
     **{
         f"registry.{name}": SUPERVISOR

@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.web import register_error_handler
 
     register_error_handler(app)
+    _wire_events()
 
     from webapp.cli import register_cli
 
@@ -123,16 +124,32 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cur.close()
 
 
+def _wire_events() -> None:
+    """Connect the domain signals (webapp/events.py) to their receivers: the one place where they are wired.
+
+    A submitted record gets its publication deadline (publication) and makes the organisation's due 复查 tasks
+    (rectification); a recorded penalty gets its publication deadline. Connecting again is a no-op.
+    """
+    from webapp import events
+    from webapp.publication import services as publication
+    from webapp.rectification import services as rectification
+
+    events.result_submitted.connect(publication.on_result_submitted, weak=False)
+    events.result_submitted.connect(rectification.on_result_submitted, weak=False)
+    events.penalty_recorded.connect(publication.on_penalty_recorded, weak=False)
+
+
 def _register_blueprints(app: Flask) -> None:
+    from webapp.admin.views import bp as admin_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.catalog.views import bp as catalog_bp
-    from webapp.core_views import bp as core_bp
     from webapp.draw.views import bp as draw_bp
+    from webapp.home.views import bp as core_bp
     from webapp.inspections.views import bp as inspections_bp
     from webapp.public.views import bp as public_bp
     from webapp.registry.views import bp as registry_bp
 
-    for bp in (core_bp, auth_bp, registry_bp, catalog_bp, draw_bp, public_bp, inspections_bp):
+    for bp in (core_bp, auth_bp, registry_bp, catalog_bp, admin_bp, draw_bp, public_bp, inspections_bp):
         app.register_blueprint(bp)
     from webapp.rectification.views import bp as notices_bp
 
@@ -166,9 +183,14 @@ def _asset_url(app: Flask):
 
 
 def _register_hooks(app: Flask) -> None:
+    from webapp.auth import access
+    from webapp.draw.pool import template_globals as pool_globals
     from webapp.registry.labels import jinja_globals
 
-    app.jinja_env.globals.update(jinja_globals(), asset_url=_asset_url(app))
+    # pool_globals: the registry's inspector page shows the draw's pool rule (the registry sits below the draw)
+    app.jinja_env.globals.update(
+        {**jinja_globals(), **access.jinja_globals(), **pool_globals()}, asset_url=_asset_url(app)
+    )
 
     @app.template_filter("local")
     def local_time(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:

@@ -170,12 +170,13 @@ def diff(obj: Any, fields: list[str], new_values: dict) -> dict:
             continue
         old = getattr(obj, f)
         new = new_values[f]
-        if _plain(old) != _plain(new):
-            changes[f] = [_plain(old), _plain(new)]
+        if plain(old) != plain(new):
+            changes[f] = [plain(old), plain(new)]
     return changes
 
 
-def _plain(v: Any) -> Any:
+def plain(v: Any) -> Any:
+    """A value as audit data stores it: enums as their code, dates as ISO text."""
     if hasattr(v, "value"):
         return v.value
     if isinstance(v, dt.date | dt.datetime):

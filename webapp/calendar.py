@@ -90,6 +90,12 @@ def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
     return first, nxt - dt.timedelta(days=1)
 
 
+def this_month(day: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """First and last day of the calendar month of ``day`` (default: :func:`today`)."""
+    day = day or today()
+    return month_bounds(day.year, day.month)
+
+
 def working_days_of_month(year: int, month: int, overrides: Overrides | None = None) -> list[dt.date]:
     return working_days(*month_bounds(year, month), overrides)
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from flask import Flask, Response, make_response, redirect, render_template, request
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # types-wtforms 3.2 lacks it (WTForms 3.3)
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -107,17 +108,19 @@ def apply_errors(
     """Show service errors next to their fields; ``FORM`` and unknown keys become form-level errors.
 
     ``resolve`` maps a key the form cannot find by name (e.g. ``points.3.text`` of a field list) to a field.
+    A ``Markup`` message (e.g. with a link to the record that holds a unique value) is kept as markup.
     """
-    for key, message in errors.items():
+    for key, raw in errors.items():
+        message = raw if isinstance(raw, Markup) else str(raw)
         field = None
         if key != FORM and key in form._fields:
             field = form[key]
         elif resolve is not None and key != FORM:
             field = resolve(key)
         if field is None:
-            form.form_errors.append(str(message))
+            form.form_errors.append(message)
         else:
-            field.errors = [*list(field.errors or []), str(message)]
+            field.errors = [*list(field.errors or []), message]
 
 
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

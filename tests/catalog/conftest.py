@@ -1,4 +1,4 @@
-"""Fixtures for the item list and the admin pages: a small organisation tree and one user per role."""
+"""Fixtures for the item list: a small organisation tree and one user per role."""
 
 from __future__ import annotations
 
@@ -61,16 +61,3 @@ def events(db, action: str) -> list[AuditEvent]:
 
 def body(resp) -> str:
     return resp.get_data(as_text=True)
-
-
-def as_(browser):
-    """Use ``browser`` (a test client) for the next request, as a fresh request would see it.
-
-    Test requests run inside the test's app context (the ``db`` fixture pushes one), so ``flask.g`` and with it
-    Flask-Login's cached ``g._login_user`` survive from one request to the next, across test clients. Dropping
-    the cached user makes the next request load its user from its own session cookie, as in production.
-    """
-    from flask import g
-
-    g.pop("_login_user", None)
-    return browser

@@ -383,7 +383,7 @@ def test_load_imbalance_against_the_median(w, page):
 
 def test_unit_library_gaps_link_to_the_quality_page(w, page):
     from webapp.registry.models import UnitStatus
-    from webapp.registry.units.services import quality_report
+    from webapp.registry.units.queries import quality_report
 
     make_unit(w.a, address=None)
     make_unit(w.a, safety_person=None, uscc=None)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from webapp import demo
+from webapp import calendar, demo
 from webapp.audit import AuditEvent
 from webapp.auth.models import Organisation
 from webapp.draw.models import Draw, DrawStatus, Plan
@@ -62,7 +62,7 @@ def run_draw(cli, period: str, *witnesses: str) -> str:
 
 
 def test_the_whole_contract_end_to_end(cli, db, tmp_path):
-    period = next_month(dt.date.today())
+    period = next_month(calendar.today())
     draw_id = run_draw(cli, period, "12345678901234567890", "李四：企业代表：  骰子 6 6 1  ")
     draw = db.session.execute(select(Draw).where(Draw.public_id == draw_id)).scalar_one()
     assert draw.status == DrawStatus.DRAWN and draw.org.code == "demo-1" and draw.period == period
@@ -124,7 +124,7 @@ def test_the_whole_contract_end_to_end(cli, db, tmp_path):
     assert bad.returncode == 1 and "seed does not match" in bad.stdout
 
     # Abandon a draw of another period: it needs a reason, and is then public with its secret.
-    other_id = run_draw(cli, next_month(dt.date.today(), 2), "9876543210")
+    other_id = run_draw(cli, next_month(calendar.today(), 2), "9876543210")
     refused = cli("abandon", other_id, "--reason", "   ")
     assert refused.exit_code == 1 and "放弃抽取必须填写原因" in refused.stderr
     abandoned = cli("abandon", other_id, "--reason", "见证人数值录入有误，经集体研究放弃")
@@ -156,7 +156,7 @@ def test_the_whole_contract_end_to_end(cli, db, tmp_path):
 
 
 def test_run_reuses_the_plan_and_refuses_a_second_draw_of_the_period(cli, db):
-    period = next_month(dt.date.today())
+    period = next_month(calendar.today())
     first = run_draw(cli, period, "111")
     again = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", period, "--witness", "222")
     assert again.exit_code == 1
@@ -174,7 +174,7 @@ def test_run_reuses_the_plan_and_refuses_a_second_draw_of_the_period(cli, db):
     ],
 )
 def test_run_rejects_unknown_codes(cli, args, message):
-    result = cli("run", *args, "--period", next_month(dt.date.today()), "--witness", "1")
+    result = cli("run", *args, "--period", next_month(calendar.today()), "--witness", "1")
     assert result.exit_code == 1 and message in result.stderr and result.stdout == ""
 
 
@@ -187,12 +187,12 @@ def test_run_rejects_a_bad_or_past_period(cli):
 
 
 def test_run_needs_a_witness(cli):
-    result = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", next_month(dt.date.today()))
+    result = cli("run", "--org", "demo-1", "--item", "fire-duty", "--period", next_month(calendar.today()))
     assert result.exit_code != 0 and "--witness" in result.output
 
 
 def test_replace_needs_a_reason_and_a_drawn_unit(cli, db):
-    draw_id = run_draw(cli, next_month(dt.date.today()), "42")
+    draw_id = run_draw(cli, next_month(calendar.today()), "42")
     bundle = json.loads(cli("export", draw_id).stdout)
     unit_id = bundle["result"][0]["unit_id"]
     no_reason = cli("replace", draw_id, "--unit", unit_id, "--slot", "0", "--reason", "")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
+from webapp.auth import access
 from webapp.auth.models import OrgKind, Role
 from webapp.calendar import CalendarOverride
 from webapp.draw import engine, services
@@ -274,8 +275,8 @@ def test_replace_needs_a_reason_and_the_replaced_inspector_loses_access(db, brig
     [task] = draw.tasks
     leaving = next(a for a in task.active_assignments if a.slot == 1)
     leaving_user = people[leaving.inspector_id]
-    assert services.can_view_task(leaving_user, task)
-    assert not services.can_view_task(outsider, task)
+    assert access.can_view_task(leaving_user, task)
+    assert not access.can_view_task(outsider, task)
 
     with pytest.raises(services.DrawError, match="递补抽取必须填写原因"):
         services.replace(sup, draw, task, 1, "  ")
@@ -286,11 +287,11 @@ def test_replace_needs_a_reason_and_the_replaced_inspector_loses_access(db, brig
     newcomer = next(a for a in task.active_assignments if a.slot == 1)
     assert newcomer.inspector_id == rep.in_inspector_id != leaving.inspector_id
     assert rep.round == 1 and rep.reason == "突发疾病住院"
-    assert not services.can_view_task(leaving_user, task)
-    assert services.can_view_task(people[newcomer.inspector_id], task)
-    assert services.can_view_task(sup, task)
+    assert not access.can_view_task(leaving_user, task)
+    assert access.can_view_task(people[newcomer.inspector_id], task)
+    assert access.can_view_task(sup, task)
     lead_user = people[next(a for a in task.active_assignments if a.slot == 0).inspector_id]
-    assert services.can_view_task(lead_user, task)
+    assert access.can_view_task(lead_user, task)
 
     # A second round never brings back anyone who was already on the task.
     rep2 = services.replace(sup, draw, task, 1, "临时借调")
@@ -306,7 +307,7 @@ def test_replace_needs_a_reason_and_the_replaced_inspector_loses_access(db, brig
     bundle = services.bundle(draw)
     assert [(r["round"], r["reason"]) for r in bundle["replacements"]] == [(1, "突发疾病住院"), (2, "临时借调")]
     assert engine.verify_bundle(bundle) == []
-    assert services.can_view_task(outsider, task)  # public now
+    assert access.can_view_task(outsider, task)  # public now
 
 
 def test_every_step_is_an_audit_event(db, brigade):
@@ -407,5 +408,5 @@ def test_cross_region_draw_for_several_brigades(db):
     assert {u["id"] for u in draw.pool["units"]} == {u.public_id for d in (d1, d2) for u in units[d]}
     tasks = db.session.execute(select(Task).where(Task.draw_id == draw.id)).scalars().all()
     assert sorted(t.org_id for t in tasks) == sorted([d1.id] * 3 + [d2.id] * 3)  # each task belongs to its 大队
-    assert services.can_manage_draws(sup, draw.org_id)
-    assert not services.can_manage_draws(local_sup, draw.org_id)  # the 支队's draw, not the 大队's
+    assert access.can_manage_draws(sup, draw.org_id)
+    assert not access.can_manage_draws(local_sup, draw.org_id)  # the 支队's draw, not the 大队's

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from tests.conftest import login
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from webapp import calendar
 from webapp.auth.models import Role
 from webapp.draw import queries
 from webapp.draw.models import Draw, DrawStatus, Plan
@@ -29,7 +30,7 @@ HX = {"HX-Request": "true"}
 
 
 def _period() -> tuple[int, str]:
-    year, month = queries.next_month(dt.date.today())
+    year, month = queries.next_month(calendar.today())
     return year, queries.period_of(year, month)
 
 
@@ -51,7 +52,7 @@ def world(app, db):
     for i in range(5):
         user = make_user(org, Role.INSPECTOR, username=f"insp{i}", display_name=f"检查员{i}")
         w["inspectors"].append(make_inspector(org, f"检查员{i}", user=user))
-    w["expired"] = make_inspector(org, "证件过期者", cert_valid_until=dt.date.today() - dt.timedelta(days=1))
+    w["expired"] = make_inspector(org, "证件过期者", cert_valid_until=calendar.today() - dt.timedelta(days=1))
     w["frozen"] = make_inspector(org, "冻结人员", status=InspectorStatus.FROZEN)
     outsider_user = make_user(other, Role.INSPECTOR, username="outsider")
     w["outsider"] = make_inspector(other, "外队检查员", user=outsider_user)
@@ -308,6 +309,19 @@ def test_a_whole_month_through_the_browser(app, world, tmp_path):
     assert bad.returncode == 1 and "PASS" not in bad.stdout
 
 
+def test_the_pool_page_names_every_exclusion_in_chinese(app, world):
+    """Each reason an inspector is out of the pool reads in Chinese; no raw code such as cert_expires_in_period."""
+    year, period = _period()
+    month = int(period[-2:])
+    make_inspector(world["org"], "证件本期到期者", cert_valid_until=dt.date(year, month, 10))
+    _db.session.commit()
+    plan = _create_plan(_client(app, "sup"))
+    html = _client(app, "sup").get(f"/draw/plans/{plan.public_id}/pool?period={period}").get_data(as_text=True)
+    assert "证件本期到期者" in html and "执法证件将在本期内过期" in html
+    raw = set(re.findall(r'<span class="tag red">([a-z_]+)</span>', html))
+    assert not raw, f"raw codes on the pool page: {raw}"
+
+
 def test_abandon_needs_a_reason_and_stays_visible(app, world):
     _, period = _period()
     sup = _client(app, "sup")
@@ -332,6 +346,27 @@ def test_abandon_needs_a_reason_and_stays_visible(app, world):
     again = _commit(sup, plan, period)
     assert again.id != draw.id
     assert _db.session.execute(select(Draw)).scalars().all().__len__() == 2
+
+
+def test_supervisor_pages_show_shanghai_time(app, world):
+    """Issue 9: an abandon at 00:45 UTC reads 08:45 beside a 冻结时间 of 08:45; the plan history too."""
+    import time_machine
+
+    moment = dt.datetime.combine(calendar.today(), dt.time(0, 45), tzinfo=dt.UTC)  # 08:45 in Shanghai
+    with time_machine.travel(moment, tick=False):
+        _, period = _period()
+        sup = _client(app, "sup")
+        plan = _create_plan(sup)
+        draw = _commit(sup, plan, period)
+        assert sup.post(f"/draw/d/{draw.public_id}/abandon", data={"reason": "见证人未按时到场"}).status_code == 303
+        page = sup.get(f"/draw/d/{draw.public_id}").get_data(as_text=True)
+        history = sup.get(f"/draw/plans/{plan.public_id}").get_data(as_text=True)
+    day = moment.date().isoformat()
+    text = re.sub(r"<[^>]+>", "", page)
+    assert re.search(rf"放弃时间：\s*{day} 08:45", text), "the abandon time in Shanghai time"
+    assert re.search(rf"冻结时间\s*{day} 08:45:00", text), "the commit time in Shanghai time"
+    assert "00:45" not in text
+    assert f"{day} 08:45" in re.sub(r"<[^>]+>", "", history) and "00:45" not in history
 
 
 def test_commit_twice_goes_to_the_existing_draw(app, world):
@@ -364,7 +399,7 @@ def test_manual_complaint_task_is_marked_not_drawn(app, world):
     assert "非随机抽取" in form
     found = sup.get("/draw/tasks/new?q=一般单位", headers=HX).get_data(as_text=True)
     assert unit.public_id in found and "<html" not in found
-    day = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    day = (calendar.today() + dt.timedelta(days=3)).isoformat()
     data = {
         "unit": unit.public_id,
         "item": "fire-duty",

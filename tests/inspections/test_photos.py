@@ -112,7 +112,7 @@ def test_upload_stores_photo_and_retry_gives_one_photo(client, db, scene):
     assert bad.status_code == 422 and "不是图片" in bad.get_data(as_text=True)
     assert db.session.query(Photo).count() == 1
     # the fingerprint is part of the submitted record
-    from webapp.inspections.services import content_of
+    from webapp.inspections.record import content_of
 
     db.session.expire_all()
     assert photo.sha256 in content_of(db.session.get(Inspection, insp.id))["photos"]

@@ -108,7 +108,7 @@ def test_a_supplementary_record_keeps_the_due_date_of_the_check_it_corrects(db):
     )
     db.session.add(new)
     db.session.flush()
-    services.on_result_submitted(None, new)
+    services.on_result_submitted(new)
     assert new.publish_due_on == dt.date(2026, 11, 30)
 
 

@@ -11,8 +11,9 @@ from flask_babel import force_locale
 
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
 from webapp.auth.models import Organisation, Role, User
+from webapp.db import utcnow
 from webapp.extensions import db as _db
-from webapp.inspections.models import Inspection
+from webapp.inspections.models import CheckResult, Inspection, InspectionStatus, PublishedCategory
 from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskKind
 
@@ -56,8 +57,12 @@ def make_task(org: Organisation, unit: Unit, item_version_id: int, inspectors: l
     return task
 
 
-def make_inspection(task: Task) -> Inspection:
+def make_inspection(task: Task, result: CheckResult | None = CheckResult.DEADLINE) -> Inspection:
+    """A record of ``task``: submitted with a result that calls for an order, or (``result=None``) a fresh draft."""
     ins = Inspection(client_uuid=str(uuid.uuid4()), task_id=task.id, org_id=task.org_id)
+    if result is not None:
+        ins.status, ins.result, ins.category = InspectionStatus.SUBMITTED, result, PublishedCategory.ORDERED_RECTIFY
+        ins.submitted_at = utcnow()
     _db.session.add(ins)
     _db.session.flush()
     return ins

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_inspector, make_user
-from tests.rectification.conftest import PROBLEMS
+from tests.rectification.conftest import PROBLEMS, make_inspection
 from webapp.auth.models import Role
 from webapp.inspections.models import Finding
 from webapp.rectification import services
@@ -51,6 +51,20 @@ def test_an_assigned_inspector_issues_an_order(client, login_as, world, db):
     assert order.problems == [{"text": "疏散通道堆放杂物", "basis": "《中华人民共和国消防法》第二十八条"}]
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert order.number in page and f"/notices/{order.id}/outcome" in page
+
+
+def test_no_order_on_a_draft_record_without_a_result(client, login_as, world, db):
+    """Live bug (issue 9): the rule "only on a submitted record whose result calls for one" lived only in the
+    record page's template; a POST on a draft with no result made a numbered order."""
+    draft = make_inspection(world.task, result=None)
+    db.session.commit()
+    login_as(world.lead_user)
+    assert client.get(f"/notices/new/{draft.id}").status_code == 409
+    resp = client.post(f"/notices/new/{draft.id}", data=_issue_data())
+    assert resp.status_code == 409 and "检查结果为责令改正" in resp.get_data(as_text=True)
+    assert db.session.execute(select(RectificationOrder)).first() is None
+    with pytest.raises(services.OrderError, match="提交"):
+        services.issue_order(world.lead_user, draft, "deadline", PROBLEMS, 5)
 
 
 def test_errors_are_shown_next_to_the_field_and_input_is_kept(client, login_as, world, db):

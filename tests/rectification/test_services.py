@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.rectification.conftest import PROBLEMS, make_inspection
 from webapp.audit import AuditEvent
-from webapp.rectification import services
+from webapp.rectification import numbering, services
 from webapp.rectification.models import FollowUp, OrderStatus, RectificationOrder
 from webapp.registry.models import CreditLevel, RiskLevel
 from webapp.tasks.models import Task, TaskKind
@@ -32,7 +32,7 @@ def test_numbers_follow_the_default_pattern_per_kind_and_year(world, db):
 
 
 def test_organisation_pattern_gives_the_official_number(world, db):
-    services.set_numbering(
+    numbering.set_numbering(
         world.supervisor, world.org, "偃", "{abbr}消限字〔{year}〕第{seq:04d}号", "{abbr}消即字〔{year}〕第{seq:04d}号"
     )
     assert issue(world).number == "偃消限字〔2026〕第0001号"
@@ -43,8 +43,8 @@ def test_organisation_pattern_gives_the_official_number(world, db):
     ["{abbr}限字〔{year}〕", "{abbr}{year}{seq}{unit}", "{abbr.__class__}{year}{seq}", "{abbr}{year}{seq"],
 )
 def test_bad_patterns_are_refused(world, db, pattern):
-    with pytest.raises(services.OrderError):
-        services.set_numbering(world.supervisor, world.org, "偃", pattern, "{abbr}即〔{year}〕{seq}")
+    with pytest.raises(numbering.NumberingError):
+        numbering.set_numbering(world.supervisor, world.org, "偃", pattern, "{abbr}即〔{year}〕{seq}")
 
 
 def test_a_rolled_back_order_gives_its_number_back(world, db):
@@ -105,6 +105,22 @@ def test_reinspection_task_appears_after_the_deadline_for_the_same_inspectors(wo
     assert db.session.execute(select(Task).where(Task.kind == TaskKind.REINSPECTION)).scalars().all() == [task]
 
 
+def test_the_submit_paths_create_the_organisations_due_reinspections(world, db):
+    """No page load writes: issuing an order or submitting a record makes the 复查 tasks that came due."""
+    from webapp import events
+
+    first = issue(world, days=5)
+    later = first.deadline + dt.timedelta(days=1)
+    second = services.issue_order(world.lead_user, make_inspection(world.task), "deadline", PROBLEMS, 5, today=later)
+    assert first.reinspection_task_id is not None and second.reinspection_task_id is None
+
+    long_ago = dt.date(2025, 9, 1)
+    third = services.issue_order(world.lead_user, make_inspection(world.task), "deadline", PROBLEMS, 5, today=long_ago)
+    record = make_inspection(world.task)
+    events.result_submitted.send(record, user=world.lead_user)  # as inspections.services.submit does
+    assert third.reinspection_task_id is not None  # its deadline (in 2025) has passed by today
+
+
 def test_rectified_orders_get_no_reinspection_task(world, db):
     order = issue(world, days=5)
     services.record_outcome(world.lead_user, order, True, "已清理")
@@ -154,7 +170,7 @@ def test_cli_creates_due_reinspections(world, db, runner):
     order = issue(world, days=5)
     db.session.commit()
     later = (order.deadline + dt.timedelta(days=1)).isoformat()
-    result = runner.invoke(args=["notices", "reinspections", "--date", later])
+    result = runner.invoke(args=["rectification", "reinspections", "--date", later])
     assert result.exit_code == 0, result.output
     assert "1 re-inspection task(s) created" in result.output
     db.session.expire_all()

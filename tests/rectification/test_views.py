@@ -9,6 +9,7 @@ import pytest
 from tests.factories import make_inspector, make_user
 from tests.rectification.conftest import PROBLEMS
 from webapp.auth.models import Role
+from webapp.documents import qr
 from webapp.rectification import services
 
 
@@ -65,7 +66,7 @@ def test_printable_notice_for_the_organisations_supervisor_and_the_assigned_insp
         html = resp.get_data(as_text=True)
         assert order.number in html and "<svg" in html and f"/v/{order.token}" in html
         assert "张三" in html  # the notice itself is addressed to the unit: no masking
-        assert services.qr_svg(f"http://localhost/v/{order.token}") in html  # the QR encodes the public URL
+        assert qr.svg(f"http://localhost/v/{order.token}") in html  # the QR encodes the public URL
         client.post("/logout")
 
 

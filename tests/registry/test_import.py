@@ -17,7 +17,7 @@ from tests.factories import make_org, make_unit, make_user
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.extensions import db as _db
-from webapp.registry.imports import services as importer
+from webapp.registry.imports import queries, readers, services
 from webapp.registry.models import ImportJob, RiskLevel, Unit, UnitClass, UnitStatus
 from webapp.registry.units.columns import UNIT_COLUMNS, clean_unit
 from webapp.registry.validation import generate_uscc
@@ -127,7 +127,7 @@ def test_bad_rows_are_all_reported_with_row_numbers_and_nothing_is_written(clien
     assert "请填写单位名称" in body
     assert "风险等级应为" in body
     job = latest_job()
-    errors, _warnings = importer.job_entries(job)
+    errors, _warnings = queries.job_entries(job)
     assert [(e["row"], e["column"]) for e in errors] == [(3, "统一社会信用代码"), (5, "单位名称"), (7, "风险等级")]
     assert job.status == "failed"
     assert unit_count() == 0
@@ -175,7 +175,7 @@ def test_reimport_updates_matched_units_instead_of_duplicating(client, db, login
     assert moved.address == "商城路100号"
     shop = db.session.execute(select(Unit).where(Unit.name == "无代码的小店")).scalar_one()
     assert shop.contact_phone == "0379-67713119"
-    _errors, warnings = importer.job_entries(job)
+    _errors, warnings = queries.job_entries(job)
     assert any(w["row"] == 5 and "按名称和地址匹配到已有记录" in w["message"] for w in warnings)
 
     ev = events("import.units")[-1]
@@ -183,7 +183,7 @@ def test_reimport_updates_matched_units_instead_of_duplicating(client, db, login
     assert data["file"] == "units.xlsx"
     assert len(data["sha256"]) == 64
     assert (data["rows"], data["created"], data["updated"], data["unchanged"]) == (4, 0, 2, 2)
-    assert data["updated_ids"] == importer.compact_ids([moved.id, shop.id])
+    assert data["updated_ids"] == services.compact_ids([moved.id, shop.id])
     assert data["changes"][str(moved.id)] == {"address": ["商城路1号", "商城路100号"]}
     assert ev.subject_type == "import_job" and ev.org_id == org.id and ev.actor_id == supervisor.id
 
@@ -228,7 +228,7 @@ def test_duplicate_codes_in_the_file_and_units_of_other_organisations_are_errors
     ]
     upload(client, xlsx(rows), org=supervisor.org)
     job = latest_job()
-    errors, _ = importer.job_entries(job)
+    errors, _ = queries.job_entries(job)
     messages = {e["row"]: e["message"] for e in errors}
     assert messages[3] == "该统一社会信用代码已登记在其他机构的名录库中，无权修改"
     assert messages[4] == "与第2行重复"
@@ -250,23 +250,23 @@ def test_a_supervisor_of_the_parent_updates_a_child_units_record_in_place(client
     assert job.updated_count == 1
     db.session.refresh(unit)
     assert unit.name == "新名称" and unit.org_id == dadui.id
-    _, warnings = importer.job_entries(job)
+    _, warnings = queries.job_entries(job)
     assert any("偃师区消防救援大队" in w["message"] for w in warnings)
 
 
 def test_a_failed_write_rolls_everything_back(client, db, login_as, supervisor, monkeypatch):
     login_as(supervisor)
-    real_write = importer.write
+    real_write = services.write
 
     def write_then_fail(plan):
         real_write(plan)  # rows are inserted into the transaction …
         raise RuntimeError("disk full")  # … and then something breaks
 
-    monkeypatch.setattr(importer, "write", write_then_fail)
+    monkeypatch.setattr(services, "write", write_then_fail)
     upload(client, xlsx([HEADERS, row("甲公司", uscc()), row("乙公司", uscc())]), org=supervisor.org)
     job = latest_job()
     assert job.status == "failed"
-    assert "已全部撤销" in importer.job_entries(job)[0][0]["message"]
+    assert "已全部撤销" in queries.job_entries(job)[0][0]["message"]
     assert unit_count() == 0
     assert events("import.units") == []
 
@@ -306,7 +306,7 @@ def test_a_code_excel_rounded_to_15_digits_is_explained(client, db, login_as, su
     code = digits_uscc()
     # Excel (and openpyxl) store an 18-digit number as a double: the last digits are lost
     upload(client, xlsx([HEADERS, row("数字公司", int(code))]), org=supervisor.org)
-    errors, _ = importer.job_entries(latest_job())
+    errors, _ = queries.job_entries(latest_job())
     assert len(errors) == 1
     assert "Excel 只保留15位有效数字" in errors[0]["message"]
 
@@ -322,7 +322,7 @@ def test_unknown_columns_are_ignored_and_aliases_and_a_title_row_are_understood(
     job = import_ok(client, xlsx(rows), supervisor.org)
     unit = db.session.execute(select(Unit)).scalar_one()
     assert (unit.name, unit.uscc, unit.address, unit.legal_rep) == ("豫鑫商贸", code, "商城路1号", "王五")
-    _, warnings = importer.job_entries(job)
+    _, warnings = queries.job_entries(job)
     assert {(w["row"], w["column"]) for w in warnings} == {(2, "序号"), (2, "登记机关")}
     page = client.get(f"/registry/imports/{job.public_id}").get_data(as_text=True)
     assert "未识别的列，已忽略" in page
@@ -333,7 +333,7 @@ def test_a_file_without_the_name_column_is_refused(client, db, login_as, supervi
     upload(client, xlsx([["统一社会信用代码", "地址"], [uscc(), "商城路1号"]]), org=supervisor.org)
     job = latest_job()
     assert job.status == "failed"
-    errors, _ = importer.job_entries(job)
+    errors, _ = queries.job_entries(job)
     assert errors == [{"row": 1, "column": "单位名称", "message": "缺少必填列“单位名称”"}]
     page = client.get(f"/registry/imports/{job.public_id}").get_data(as_text=True)
     assert "缺少必填列“单位名称”" in page
@@ -392,7 +392,7 @@ def test_the_excel_template_has_the_columns_an_example_and_instructions(client, 
 
     # a clerk who forgets to delete the example row is told so
     upload(client, resp.data, "模板.xlsx", supervisor.org)
-    errors, _ = importer.job_entries(latest_job())
+    errors, _ = queries.job_entries(latest_job())
     assert errors[0]["message"] == "这是导入模板中的示例行，请删除后再导入"
 
 
@@ -589,10 +589,11 @@ def test_data_only_lands_in_an_organisation_the_user_manages(client, db, login_a
 
 @pytest.fixture
 def cli(app, runner):
-    from webapp.registry.cli import register_import_cli
+    from webapp.registry.cli import COMMANDS
 
-    if "import-units" not in app.cli.commands:
-        register_import_cli(app)
+    for command in COMMANDS:
+        if command.name not in app.cli.commands:
+            app.cli.add_command(command)
     return runner
 
 
@@ -621,12 +622,12 @@ def test_cli_imports_a_file_and_prints_every_error(cli, db, tmp_path):
 
 
 def test_compact_ids():
-    assert importer.compact_ids([5, 1, 2, 3, 9, 10]) == "1-3,5,9-10"
-    assert importer.compact_ids([]) == ""
+    assert services.compact_ids([5, 1, 2, 3, 9, 10]) == "1-3,5,9-10"
+    assert services.compact_ids([]) == ""
 
 
 def test_header_matching_normalises_width_and_spaces():
-    header = importer.match_header(UNIT_COLUMNS, ("单位 名称", "住所（经营场所）", "统一社会信用代码*"), 1)
+    header = readers.match_header(UNIT_COLUMNS, ("单位 名称", "住所（经营场所）", "统一社会信用代码*"), 1)
     assert header.fields == {0: "name", 1: "address", 2: "uscc"}
     assert json.dumps(header.ignored) == "[]"
 
@@ -672,7 +673,7 @@ def test_every_row_of_an_xlsx_is_counted_and_imported_whatever_its_dimension_say
     data = make(rows)
     path = tmp_path / "units.xlsx"
     path.write_bytes(data)
-    estimate = importer.estimate_rows(str(path), "units.xlsx")
+    estimate = readers.estimate_rows(str(path), "units.xlsx")
     if make is xlsx_with_wrong_dimension:
         assert estimate == 1  # what the file claims; the import still reads to the end
     else:
@@ -704,7 +705,7 @@ def test_imported_units_get_the_ids_the_audit_names_and_later_units_new_ones(cli
     assert job.created_count == 7
     by_code = dict(db.session.execute(select(Unit.uscc, Unit.id).where(Unit.uscc.in_(codes))).all())
     assert len(by_code) == 7 and earlier.id not in by_code.values()
-    assert events("import.units")[-1].payload["created_ids"] == importer.compact_ids(by_code.values())
+    assert events("import.units")[-1].payload["created_ids"] == services.compact_ids(by_code.values())
     # a unit added by hand afterwards gets a fresh id (the ids the import used are taken)
     later = make_unit(org, name="后来登记的单位")
     db.session.commit()

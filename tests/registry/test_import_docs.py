@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from webapp.registry.inspectors.services import INSPECTOR_COLUMNS
+from webapp.registry.inspectors.columns import INSPECTOR_COLUMNS
 from webapp.registry.units.columns import UNIT_COLUMNS
 
 DOC = (Path(__file__).parents[2] / "docs" / "import.md").read_text(encoding="utf-8")

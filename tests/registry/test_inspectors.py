@@ -13,9 +13,11 @@ from tests.factories import make_inspector, make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
 from webapp.auth.models import OrgKind, Role
+from webapp.calendar import this_month, today
+from webapp.draw.pool import inspector_pool
 from webapp.extensions import db as _db
-from webapp.registry.imports import services as importer
-from webapp.registry.inspectors.services import INSPECTOR_COLUMNS, inspector_pool, local_today, this_month
+from webapp.registry.imports import queries as import_queries
+from webapp.registry.inspectors.columns import INSPECTOR_COLUMNS
 from webapp.registry.models import ImportJob, Inspector, InspectorConflict, InspectorStatus, InspectorUnavailability
 
 HX = {"HX-Request": "true"}
@@ -52,7 +54,7 @@ def reload(insp: Inspector) -> Inspector:
 
 
 def month() -> tuple[dt.date, dt.date]:
-    return this_month(local_today())
+    return this_month()
 
 
 def pool_for(org) -> tuple[dict, dict]:
@@ -84,7 +86,7 @@ def form_data(org, **kw) -> dict:
 
 def test_list_searches_as_you_type_and_shows_expired_certificates_plainly(client, db, login_as, supervisor, org):
     make_inspector(org, name="王建国", cert_no="豫A0001")
-    make_inspector(org, name="王小红", cert_no="豫A0002", cert_valid_until=local_today() - dt.timedelta(days=1))
+    make_inspector(org, name="王小红", cert_no="豫A0002", cert_valid_until=today() - dt.timedelta(days=1))
     make_inspector(org, name="赵刚", cert_no="豫B0003", status=InspectorStatus.FROZEN, status_reason="调离")
     other = make_org(code="other", name="其他大队")
     make_inspector(other, name="王外人")
@@ -272,7 +274,7 @@ def test_unavailability_periods_are_added_with_a_reason_and_cancelled_with_one(c
     _pool, excluded = pool_for(org)
     assert excluded["请假的人"]["reasons"] == ["unavailable_all_period"]
     detail = client.get(f"/registry/inspectors/{insp.public_id}").get_data(as_text=True)
-    assert "借调市局" in detail and "整个期间均不可抽取" in detail
+    assert "借调市局" in detail and "整个抽取期间请假或借调" in detail  # the draw's label of the reason code
 
     period = _db.session.execute(
         select(InspectorUnavailability).where(InspectorUnavailability.reason == "借调市局")
@@ -386,11 +388,13 @@ def test_freezing_needs_a_reason_and_takes_the_person_out_of_the_pool(client, db
     assert excluded["被冻结的人"]["reasons"] == ["frozen"]
     detail = client.get(f"/registry/inspectors/{insp.public_id}").get_data(as_text=True)
     assert "已冻结" in detail and "调离执法岗位" in detail and "确认解冻" in detail
+    assert "已冻结：被冻结的人，不再参与抽取" in detail  # the flash names the person (it printed "%(name)s")
 
     resp = client.post(url, data={"reason": ""}, headers=HX)
     assert resp.status_code == 422 and "请填写解冻原因" in resp.get_data(as_text=True)
     assert client.post(url, data={"reason": "回到执法岗位"}).status_code == 303
     assert reload(insp).status == InspectorStatus.ACTIVE
+    assert "已解冻：被冻结的人" in client.get(f"/registry/inspectors/{insp.public_id}").get_data(as_text=True)
     pool, _excluded = pool_for(org)
     assert "被冻结的人" in pool
     assert [(e.action, e.reason) for e in events()] == [
@@ -457,7 +461,7 @@ def test_import_commits_all_rows_or_none_and_lists_row_errors(client, db, login_
     body = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "未导入任何数据" in body and "岗位应为" in body and "请填写姓名" in body
     job = latest_job()
-    errors, _warnings = importer.job_entries(job)
+    errors, _warnings = import_queries.job_entries(job)
     assert [(e["row"], e["column"]) for e in errors] == [(3, "岗位"), (4, "姓名"), (5, "执法证件号"), (6, "抽取权重")]
     assert job.status == "failed" and inspector_count() == 0
     assert events("import.inspectors") == []
@@ -569,7 +573,7 @@ def test_import_refuses_an_account_linked_to_another_person(client, db, login_as
     rows = [HEADERS, row(姓名="新人", 岗位="消防文员", 执法证件号="豫A1001", 登录账号="li.ming")]
     upload(client, xlsx(rows), org)
     job = latest_job()
-    errors, _warnings = importer.job_entries(job)
+    errors, _warnings = import_queries.job_entries(job)
     assert job.status == "failed"
     assert [(e["row"], e["column"]) for e in errors] == [(2, "登录账号")]
     assert "已关联执法检查人员：已关联的人" in errors[0]["message"]
@@ -595,7 +599,7 @@ def test_two_rows_with_one_account_are_reported_as_a_row_error(client, db, login
     upload(client, xlsx(rows), org)
     job = latest_job()
     assert job.status == "failed"
-    errors, _warnings = importer.job_entries(job)
+    errors, _warnings = import_queries.job_entries(job)
     assert [(e["row"], e["column"], e["message"]) for e in errors] == [(3, "登录账号", "与第2行重复")]
     assert inspector_count() == 0
 
@@ -609,7 +613,7 @@ def test_import_cannot_link_an_account_of_an_organisation_the_supervisor_does_no
     login_as(supervisor)
     upload(client, xlsx([HEADERS, row(姓名="甲", 岗位="消防文员", 执法证件号="豫A1001", 登录账号="far.away")]), org)
     job = latest_job()
-    errors, _warnings = importer.job_entries(job)
+    errors, _warnings = import_queries.job_entries(job)
     assert [(e["row"], e["column"]) for e in errors] == [(2, "登录账号")]
     assert "无权管理" in errors[0]["message"]
     assert inspector_count() == 0

@@ -13,7 +13,7 @@ from tests.factories import make_org, make_unit, make_user
 from webapp.audit import AuditEvent
 from webapp.auth.models import OrgKind, Role
 from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
-from webapp.registry.units import services as unit_services
+from webapp.registry.units import queries as unit_queries
 from webapp.registry.validation import generate_uscc
 
 _rng = random.Random(4711)
@@ -273,7 +273,7 @@ def test_walking_120_units_page_by_page(client, world, login_as, db):
 
 
 def test_count_is_capped_for_huge_lists(client, world, login_as, db, monkeypatch):
-    monkeypatch.setattr(unit_services, "COUNT_CAP", 5)
+    monkeypatch.setattr(unit_queries, "COUNT_CAP", 5)
     for _ in range(7):
         make_unit(world["yanshi"])
     db.session.commit()
@@ -573,14 +573,14 @@ def test_quality_counts_and_links(client, world, login_as, db):
     )
     db.session.commit()
 
-    total, per_org = unit_services.quality_report(world["sup"])
+    total, per_org = unit_queries.quality_report(world["sup"])
     assert total.active == 7
     assert total.missing == {"address": 2, "uscc": 1, "safety_person": 1, "unit_class": 1}
     assert total.missing_any == 5
     assert (total.closed, total.zombie, total.suspect) == (1, 1, 2)
     assert [r.org_name for r in per_org] == ["偃师区消防救援大队"]
 
-    city_total, city_rows = unit_services.quality_report(world["sup_city"])
+    city_total, city_rows = unit_queries.quality_report(world["sup_city"])
     assert city_total.missing["address"] == 3 and len(city_rows) == 2
 
     login_as(world["sup"])
@@ -639,5 +639,5 @@ def test_a_region_written_by_a_bulk_statement_shows_once_the_kept_list_expires(
     assert region_options(client) == {"商城街道"}
     db.session.execute(update(Unit).where(Unit.id == unit.id).values(region="岳滩镇"))  # no ORM flush
     db.session.commit()
-    monkeypatch.setattr(unit_services, "REGIONS_TTL", 0.0)
+    monkeypatch.setattr(unit_queries, "REGIONS_TTL", 0.0)
     assert region_options(client) == {"岳滩镇"}

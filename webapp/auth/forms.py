@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -16,3 +16,14 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(_l("请输入新密码")), Length(min=10, message=_l("新密码至少10位"))],
     )
     confirm = PasswordField(_l("确认新密码"), validators=[EqualTo("new", message=_l("两次输入的新密码不一致"))])
+
+
+class StatusForm(FlaskForm):
+    """Deactivate or reactivate something (a user, an organisation, an item), always with a reason."""
+
+    action = HiddenField()
+    reason = TextAreaField(_l("原因"), render_kw={"rows": 2})
+
+    def activate(self) -> bool | None:
+        """True to reactivate, False to deactivate, None for anything else (the view answers 400)."""
+        return {"reactivate": True, "deactivate": False}.get(self.action.data or "")

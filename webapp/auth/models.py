@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from webapp.registry.models import Inspector
 
 
+# Department codes an organisation or an item may name (labels in webapp.registry.labels.DEPT).
+DEPARTMENTS: tuple[str, ...] = ("fire", "market", "civil_defence")
+
+
 class OrgKind(enum.StrEnum):
     ZONGDUI = "zongdui"  # 总队 (province)
     ZHIDUI = "zhidui"  # 支队 (city)

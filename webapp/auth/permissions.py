@@ -1,4 +1,4 @@
-"""Access rules in one place.
+"""Route guards: who may open a URL at all (object-level rules are in :mod:`webapp.auth.access`).
 
 Every view carries exactly one guard from this module. ``create_app`` refuses to start when an
 endpoint has none (see :func:`check_all_guarded`), so a new page cannot be exposed by forgetting.
@@ -6,16 +6,14 @@ endpoint has none (see :func:`check_all_guarded`), so a new page cannot be expos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from webapp.auth.models import Organisation, Role
-from webapp.extensions import db
+from webapp.auth.models import Role
 
 GUARD_ATTR = "_suijian_access"
 
@@ -42,7 +40,7 @@ def _guard(view: Callable, roles: frozenset[Role] | None) -> Callable:
 
 
 def login_required(view: Callable) -> Callable:
-    """Any logged-in user; object-level checks are done by the view's service call."""
+    """Any logged-in user; object-level checks are the rules of :mod:`webapp.auth.access`."""
     return _guard(view, None)
 
 
@@ -70,34 +68,3 @@ def check_all_guarded(app: Flask) -> None:
 
 def guard_of(app: Flask, endpoint: str) -> Any:
     return getattr(app.view_functions[endpoint], GUARD_ATTR, None)
-
-
-def org_subtree_ids(root_ids: Iterable[int]) -> set[int]:
-    """Ids of the given organisations and all their descendants."""
-    result: set[int] = set()
-    frontier = set(root_ids)
-    while frontier:
-        result |= frontier
-        frontier = (
-            set(db.session.execute(select(Organisation.id).where(Organisation.parent_id.in_(frontier))).scalars())
-            - result
-        )
-    return result
-
-
-def visible_org_ids(user: Any) -> set[int] | None:
-    """Organisations whose records ``user`` may manage; ``None`` means all (admin)."""
-    if user.role == Role.ADMIN:
-        return None
-    return org_subtree_ids([user.org_id])
-
-
-def can_manage_org(user: Any, org_id: int) -> bool:
-    ids = visible_org_ids(user)
-    return ids is None or org_id in ids
-
-
-def require_org(user: Any, org_id: int) -> None:
-    """404 (not 403) for records of other organisations: their existence is not disclosed."""
-    if not can_manage_org(user, org_id):
-        abort(404)

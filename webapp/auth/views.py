@@ -57,6 +57,7 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if services.change_password(current_user, form.current.data, form.new.data):
+            db.session.commit()
             logout_user()
             flash(_("密码已修改，请用新密码重新登录。"), "success")
             return redirect(url_for("auth.login"))

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from webapp.auth.models import Organisation
+from webapp.auth.models import Organisation, User
 from webapp.catalog import services
 from webapp.catalog.models import Item
 from webapp.catalog.services import PointData
@@ -138,7 +138,7 @@ SEED_ITEMS: tuple[dict[str, Any], ...] = (
 SEED_CODES: tuple[str, ...] = tuple(s["code"] for s in SEED_ITEMS)
 
 
-def seed_items(owner_org: Organisation, *, actor: Any = None) -> list[Item]:
+def seed_items(owner_org: Organisation, *, actor: User | None = None) -> list[Item]:
     """Create the four preloaded items (version 1 with checklist points) owned by ``owner_org``.
 
     Idempotent: a code that already exists is left as it is. Returns the four items in seed order, whether

@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import current_app
 
+from webapp.db import utcnow
 from webapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ _lock = threading.Lock()
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The one "now" (``webapp.db.utcnow``); a seam for the tests' clock."""
+    return utcnow()
 
 
 def _compute(compute: Callable[[], Any]) -> Entry:

@@ -9,8 +9,8 @@ record's rows are adjacent and folded while streaming). Rows go straight into a 
 labels are resolved once. Scope is ``visible_org_ids`` of the actor. Every export is audited with its
 row count.
 
-The dashboard card starts an :class:`ExportJob` (kind + period) that runs in the background with the import
-jobs' helpers; see "background export jobs" below. The direct GET routes call :func:`export` at once.
+The dashboard card starts an :class:`ExportJob` (kind + period) that runs on :mod:`webapp.jobs`' runner; see
+"background export jobs" below. The direct GET routes call :func:`export` at once.
 """
 
 from __future__ import annotations
@@ -25,19 +25,20 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from webapp import audit, calendar
-from webapp.auth.models import Organisation
-from webapp.auth.permissions import visible_org_ids
+from webapp import audit, calendar, jobs, storage, xlsx
+from webapp.auth import access
+from webapp.auth.access import visible_org_ids
+from webapp.auth.models import Organisation, User
 from webapp.catalog.models import ItemVersion
 from webapp.dashboard.models import ExportJob
 from webapp.db import utcnow
 from webapp.extensions import db
+from webapp.inspections.labels import CATEGORY_LABELS
 from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.rectification.models import OrderStatus, RectificationOrder
-from webapp.registry.imports import services as importer
-from webapp.registry.imports.services import _spooled_workbook
 from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskStatus
+from webapp.web import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -228,15 +229,13 @@ def _outcome_text(status: Any, outcome: list | None, problems: list | None) -> s
 
 
 def _rows(kind: str, actor: Any, period: Period) -> Iterator[list[Any]]:
-    from webapp.inspections.services import CATEGORY_LABELS
-
     if kind == "tasks":
         labels = task_status_labels()
         query = tasks_query(actor, period).execution_options(yield_per=2000)
         for r, names in _fold(db.session.execute(query)):
             yield [r[1], r[2], r[3] or "", r[4], r[5].isoformat(), "、".join(names), labels.get(r[6], ""), r[7]]
     elif kind == "results":
-        cats = {k: str(f()) for k, f in CATEGORY_LABELS.items()}
+        cats = {k: str(v) for k, v in CATEGORY_LABELS.items()}
         query = results_query(actor, period).execution_options(yield_per=2000)
         for r, names in _fold(db.session.execute(query)):
             yield [
@@ -266,7 +265,8 @@ def export(
     progress: Callable[[int], None] | None = None,
     job: Any = None,
 ) -> tuple[IO[bytes], int, str]:
-    """Build the workbook for ``kind``; returns (file at 0, row count, download name). Audited.
+    """Build the workbook for ``kind``; returns (file at 0, row count, download name). Audited (in the session:
+    the caller commits).
 
     ``progress(n)`` is called every ``PROGRESS_EVERY`` rows written; ``job`` (an ExportJob) is named in the
     audit event when the export runs as a background job.
@@ -290,12 +290,11 @@ def export(
                 if progress is not None and count % PROGRESS_EVERY == 0:
                     progress(count)
 
-    out = _spooled_workbook(fill)
+    out = xlsx.spooled_workbook(fill)
     data: dict[str, Any] = {"rows": count, "filters": period.to_args()}
     if job is not None:
         data["job"] = job.public_id
     audit.record(actor, f"export.{kind}", ("organisation", actor.org_id), data, org_id=actor.org_id)
-    db.session.commit()
     name = f"{title}{period.suffix() or '-' + calendar.today().strftime('%Y%m%d')}.xlsx"
     return out, count, name
 
@@ -312,20 +311,16 @@ def count_rows(kind: str, actor: Any, period: Period) -> int:
 # ------------------------------------------------------------------------------ background export jobs
 #
 # The card on /dashboard/ posts kind + period; an ExportJob row is created and run by a worker thread
-# (config ``EXPORT_BACKGROUND``, default on; tests run it inline), with the import jobs' helpers
-# (``importer.start_in_background``, ``importer.set_row``). Progress is written in its own short
+# (config ``EXPORT_BACKGROUND``, default on; tests run it inline) on :mod:`webapp.jobs`' runner
+# (``jobs.start_in_background``, ``jobs.set_row``). Progress is written in its own short
 # transaction; the finished workbook goes to the app's content-addressed storage (``storage_key``).
 
 PROGRESS_EVERY = 500
 RECENT_JOBS = 5
 
 
-class PeriodError(ValueError):
+class PeriodError(ServiceError):
     """The chosen period or kind is not valid; ``errors`` maps a form field to a Chinese message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 def clean_request(form: Any) -> tuple[str, dict[str, int]]:
@@ -364,21 +359,22 @@ def year_choices(actor: Any, today: dt.date | None = None, last: int = 3) -> lis
 
 
 def create_job(kind: str, params: dict[str, int], actor: Any) -> ExportJob:
+    """The pending job, added to the session (the caller commits before :func:`start_job`)."""
     job = ExportJob(kind=kind, params=params, status="pending", created_by_id=actor.id)
     db.session.add(job)
-    db.session.commit()
+    db.session.flush()
     return job
 
 
 def start_job(job: ExportJob):
     """Run the export in a background thread (``EXPORT_BACKGROUND``, default) or right here."""
-    return importer.start_in_background(
+    return jobs.start_in_background(
         run_job, _crashed, job.id, name=f"export-{job.public_id}", config_key="EXPORT_BACKGROUND"
     )
 
 
 def _set(job_id: int, **values: Any) -> None:
-    importer.set_row(ExportJob, job_id, **values)
+    jobs.set_row(ExportJob, job_id, **values)
 
 
 def _failed_message() -> str:
@@ -392,17 +388,15 @@ def _crashed(job_id: int) -> None:
 
 def run_job(job_id: int) -> ExportJob:
     """Count, write the workbook with progress, store it, mark the job done (or failed)."""
-    from webapp import storage
-    from webapp.auth.models import User
-
-    job = db.session.get(ExportJob, job_id)
-    actor = db.session.get(User, job.created_by_id)
+    job = db.session.get_one(ExportJob, job_id)
+    actor = db.session.get_one(User, job.created_by_id)
     kind, params = job.kind, dict(job.params or {})
     db.session.commit()  # end the read transaction: progress is written from another connection
     try:
         total = count_rows(kind, actor, Period(params))
         _set(job_id, status="running", total_rows=total, processed_rows=0)
         out, count, name = export(kind, actor, params, lambda n: _set(job_id, processed_rows=n), job)
+        db.session.commit()  # the audit event
         with out:
             key = storage.put(out.read(), "xlsx")
         _set(
@@ -417,33 +411,49 @@ def run_job(job_id: int) -> ExportJob:
     except Exception:
         log.exception("export job %s failed", job_id)
         _crashed(job_id)
-    job = db.session.get(ExportJob, job_id)
+    job = db.session.get_one(ExportJob, job_id)
     db.session.refresh(job)
     return job
 
 
 def get_job(user: Any, public_id: str) -> ExportJob | None:
-    """The job if ``user`` created it, else None (→ 404). A job stuck for 30 minutes is marked failed."""
+    """The job if ``user`` created it, else None (→ 404)."""
     job = db.session.execute(select(ExportJob).where(ExportJob.public_id == public_id)).scalar_one_or_none()
-    if job is None or job.created_by_id != user.id:
+    if job is None or not access.can_view_export(user, job):
         return None
-    if job.status in importer.RUNNING and utcnow() - job.created_at >= importer.STALE_AFTER:
-        job.status = "failed"
-        job.error = _("导出超过30分钟仍未完成，已中断，请重新导出")
-        job.finished_at = utcnow()
-        db.session.commit()
     return job
 
 
-def open_file(job: ExportJob) -> IO[bytes]:
-    from webapp import storage
+def expire_if_stuck(job: ExportJob) -> bool:
+    """A job still pending/running 30 minutes after it was started lost its worker: mark it failed (the caller
+    commits)."""
+    return jobs.expire_if_stale(job, error=_("导出超过30分钟仍未完成，已中断，请重新导出"))
 
+
+def open_file(job: ExportJob) -> IO[bytes]:
     return storage.open(job.storage_key, "xlsx")
 
 
 def recent_jobs(user: Any, limit: int = RECENT_JOBS) -> list[ExportJob]:
     stmt = select(ExportJob).where(ExportJob.created_by_id == user.id).order_by(ExportJob.id.desc()).limit(limit)
     return list(db.session.execute(stmt).scalars())
+
+
+def export_card(
+    user: Any, chosen: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What the export card (``dashboard/_exports.html``, as ``card``) shows: the period picker (with the user's
+    choice kept) and their recent jobs."""
+    today = calendar.today()
+    chosen = chosen or {"kind": "", "year": str(today.year), "month": ""}
+    return {
+        "years": year_choices(user, today),
+        "chosen": chosen,
+        "errors": errors or {},
+        "jobs": recent_jobs(user),
+        "titles": titles(),
+        "period_label": period_label,
+    }
 
 
 def period_label(params: dict | None) -> str:

@@ -12,18 +12,19 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from webapp import calendar
+from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation
-from webapp.auth.permissions import visible_org_ids
 from webapp.draw.models import Plan, PlanKind, PlanStatus
+from webapp.draw.plans import DEFAULT_TARGETS
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus, superseded
 from webapp.rectification.models import OrderStatus, RectificationOrder
-from webapp.registry.models import Inspector, Unit, UnitClass, UnitStatus
+from webapp.registry.models import Inspector, Unit, UnitStatus
+from webapp.registry.units.queries import stratum_expr
 from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 
 OPEN = (TaskStatus.PLANNED, TaskStatus.IN_PROGRESS)
 CLASSES = ("key_crowded", "key", "general", "nine_small")
-DEFAULT_TARGETS = {"key_crowded": 100, "key": 80, "general": 20, "nine_small": 20}
 
 
 def _scoped(stmt, column, orgs: set[int] | None):
@@ -127,13 +128,7 @@ class Coverage:
 
 
 def _class_key():
-    return case(
-        (and_(Unit.unit_class == UnitClass.KEY, Unit.crowded.is_(True)), literal("key_crowded")),
-        (Unit.unit_class == UnitClass.KEY, literal("key")),
-        (Unit.unit_class == UnitClass.GENERAL, literal("general")),
-        (Unit.unit_class == UnitClass.NINE_SMALL, literal("nine_small")),
-        else_=literal("other"),
-    )
+    return stratum_expr(unclassified="other")  # the unit's stratum, as the draw counts it
 
 
 def plan_targets(user, year: int) -> dict[str, int]:

@@ -10,21 +10,19 @@ from flask_login import current_user
 
 from webapp import calendar
 from webapp.auth.permissions import supervisor_required
-from webapp.dashboard import cache, queries
+from webapp.dashboard import cache, exports, queries
 from webapp.dashboard.charts import Bar, hbars
+from webapp.draw.labels import STRATUM
+from webapp.inspections.labels import CATEGORY_LABELS
 from webapp.inspections.models import PublishedCategory
+from webapp.publication.queries import dashboard_summary
+from webapp.rectification.labels import FOLLOW_UP
+from webapp.registry.audit.labels import ACTION_LABELS
+from webapp.registry.labels import RISK_LEVEL
+from webapp.registry.units.queries import quality_report
 from webapp.web import render
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-def class_labels() -> dict[str, str]:
-    return {
-        "key_crowded": _("人员密集场所（重点单位）"),
-        "key": _("其他消防安全重点单位"),
-        "general": _("一般单位"),
-        "nine_small": _("九小场所"),
-    }
 
 
 def _month_chart(rows: list[queries.MonthRow], title: str):
@@ -68,23 +66,6 @@ def outcome_labels() -> dict[str, str]:
     }
 
 
-def follow_up_labels() -> dict[str, str]:
-    return {"penalty": _("行政处罚"), "referral": _("移送其他部门"), "pending": _("待后续处理")}
-
-
-def action_labels() -> dict[str, str]:
-    return {
-        "inspector.frozen": _("冻结执法检查人员"),
-        "inspection.finding_delete": _("删除检查发现的问题"),
-        "draw.abandoned": _("作废抽取"),
-        "draw.replaced": _("递补抽取"),
-        "item.deactivated": _("停用抽查事项"),
-        "user.deactivated": _("停用用户"),
-        "org.deactivated": _("停用机构"),
-        "unit.status_changed": _("变更检查对象状态"),
-    }
-
-
 def _rate_chart(rows: list[queries.RateRow], title: str, labels: dict[str, str] | None = None):
     return hbars(
         [Bar(_dim_label(r.key, labels), r.rate, f"{r.rate:.0f}%（{r.problems}/{r.inspections}）") for r in rows],
@@ -123,9 +104,6 @@ class Scope:
 
 def _year_figures(scope: Scope, today) -> dict:
     """The figures that aggregate the whole year (cached per scope, see webapp.dashboard.cache)."""
-    from webapp.publication.queries import dashboard_summary
-    from webapp.registry.units.services import quality_report
-
     return {
         "cover": queries.coverage(scope, today),
         "cats": queries.categories(scope, today),
@@ -144,20 +122,17 @@ def _year_figures(scope: Scope, today) -> dict:
 
 def _year_context(year: dict, today) -> dict:
     """Template context of the year's part of the page (charts and tables), from ``_year_figures``."""
-    from webapp.inspections.services import CATEGORY_LABELS
-    from webapp.registry.labels import RISK_LEVEL
-
     cover, cats = year["cover"], year["cats"]
-    labels = class_labels()
+    labels = {k: str(v) for k, v in STRATUM.items()}  # the strata of the coverage targets
     projections = {c.cls: queries.projection(c.pct, today) for c in cover}
-    cat_rows = [(CATEGORY_LABELS[c](), cats.get(c.value, 0)) for c in PublishedCategory]
+    cat_rows = [(str(CATEGORY_LABELS[c]), cats.get(c.value, 0)) for c in PublishedCategory]
     by_region, by_risk = year["by_region"], year["by_risk"]
     risk_labels = {k.value: str(v) for k, v in RISK_LEVEL.items()}
     problems, outcomes, follow = year["problems"], year["outcomes"], year["follow"]
     rates = {dim: list(rows) for dim, rows in year["rates"].items()}
     order = {k.value: i for i, k in enumerate(RISK_LEVEL)}  # red → green
     rates["risk_level"].sort(key=lambda r: order.get(r.key, len(order)))
-    o_labels, f_labels = outcome_labels(), follow_up_labels()
+    o_labels, f_labels = outcome_labels(), {k.value: str(v) for k, v in FOLLOW_UP.items()}
     dim_labels = {"region": None, "industry": None, "risk_level": risk_labels}
     charts = {
         "coverage": hbars(
@@ -231,7 +206,7 @@ def index():
     if year is not None:
         context |= _year_context(year.value, today) | {"year_as_of": year.computed_at}
     events, events_total = queries.sensitive_events(current_user, today)
-    context |= {"events": events, "events_total": events_total, "action_labels": action_labels()}
+    context |= {"events": events, "events_total": events_total, "action_labels": ACTION_LABELS}
     if request.args.get("part") == "year":
         return render("dashboard/index.html", block="year", **context)
     month = cache.get(
@@ -248,6 +223,7 @@ def index():
     }
     return render(
         "dashboard/index.html",
+        card=exports.export_card(current_user),
         by_org=by_org,
         by_inspector=by_inspector,
         month_as_of=month.computed_at,

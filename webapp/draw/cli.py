@@ -19,6 +19,7 @@ Every refusal prints a Chinese message on stderr and exits with status 1.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -27,13 +28,13 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.auth.models import Organisation
+from webapp.auth.models import Organisation, User
 from webapp.catalog.models import Item
 from webapp.draw import services
 from webapp.draw.models import Draw, Plan, PlanKind, PlanStatus
@@ -42,7 +43,7 @@ from webapp.extensions import db
 from webapp.registry.models import Unit
 from webapp.tasks.models import Task, TaskStatus
 
-SYSTEM_ACTOR: Any = None  # audit.record records actor None as "system"
+SYSTEM_ACTOR: User | None = None  # audit.record records actor None as "system"
 
 draw_cli = AppGroup("draw", help="Plans and draws (双随机): run, publish, replace, abandon, export.")
 
@@ -151,7 +152,7 @@ def run_command(org_code: str, item_code: str, period: str, witnesses: tuple[str
 
         for n, text in enumerate(witnesses, start=1):
             name, role, value = parse_witness(text, n)
-            _step(lambda name=name, role=role, value=value: services.add_witness(SYSTEM_ACTOR, draw, name, role, value))
+            _step(functools.partial(services.add_witness, SYSTEM_ACTOR, draw, name, role, value))
         db.session.refresh(draw)
         click.echo(_("见证人数值：%(n)d个", n=len(draw.witnesses)))
 
@@ -220,8 +221,4 @@ def export_command(draw_id: str) -> None:
         click.echo(json.dumps(services.bundle(draw), ensure_ascii=False, indent=2))
 
 
-def register_draw_cli(app: Flask) -> None:
-    app.cli.add_command(draw_cli)
-
-
-__all__ = ["annual_plan", "draw_cli", "register_draw_cli"]
+COMMANDS: list[click.Command] = [draw_cli]

@@ -35,7 +35,7 @@ import secrets
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 SPEC = "suijian-draw/1"
 """The spec string that every seed and bundle carries."""
@@ -211,7 +211,7 @@ def _smallest(
     if count <= 0 or n == 0:
         return []
     copy = base.copy
-    digests = []
+    digests: list[bytes] = []
     append = digests.append
     for b in encoded:
         state = copy()
@@ -308,7 +308,7 @@ def _only_id_characters(text: str) -> bool:
     return text.isascii() and (rest.isalnum() or not rest)
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: Any) -> TypeGuard[str]:
     """Public ids are non-empty strings of ASCII letters, digits, ``-`` and ``_``."""
     return type(value) is str and 0 < len(value) <= _MAX_ID_LENGTH and _only_id_characters(value)
 
@@ -574,7 +574,7 @@ def _lowest(base: Any, choices: _Choices, excluded: set[int]) -> int | None:
     ids never become Python integers.
     """
     copy = base.copy
-    digests = []
+    digests: list[bytes] = []
     append = digests.append
     for b in choices.encoded:
         state = copy()
@@ -729,7 +729,7 @@ def _cover(small: set[int], earlier: Sequence[set[int]]) -> list[int] | None:
 
 def _slot_problems(sets: Sequence[set[int]]) -> list[tuple[str, int, list[int], set[int]]]:
     """Return ``(reason, slot, blocking slots, candidates)`` for each slot that may end up unfillable."""
-    problems = []
+    problems: list[tuple[str, int, list[int], set[int]]] = []
     for k, members in enumerate(sets):
         if not members:
             problems.append(("no_candidate", k, [], members))
@@ -1023,7 +1023,7 @@ def _task_difference(expected: dict[str, Any], got: Any) -> str | None:
     return None
 
 
-class _Differences(list):  # type: ignore[type-arg]
+class _Differences(list[str]):
     """A list of messages that refuses to grow past ``_MAX_MESSAGES``."""
 
     def add(self, message: str) -> None:
@@ -1057,7 +1057,7 @@ def _verify_replacements(
             out.add(f"replacement {n} is not an object")
             continue
         unit_id, slot = entry.get("unit_id"), entry.get("slot")
-        if unit_id not in tasks:
+        if not isinstance(unit_id, str) or unit_id not in tasks:
             out.add(f"replacement {n}: unit {unit_id!r} is not a task of this draw")
             continue
         if type(slot) is not int or not 0 <= slot < len(p.slots):
@@ -1113,7 +1113,7 @@ def verify_bundle(bundle: Any) -> list[str]:
     secret_hex = bundle.get("server_secret")
     if secret_hex is None:
         out.add("secret not yet revealed (draw not published)")
-    pool = bundle.get("pool")
+    pool: Any = bundle.get("pool")  # checked by _prepare
     try:
         p = _prepare(pool)
     except ValueError as exc:
@@ -1129,8 +1129,9 @@ def verify_bundle(bundle: Any) -> list[str]:
         return list(out)
     if bundle.get("commitment") != commitment(bytes.fromhex(secret_hex)):
         out.add("commitment does not match sha256(server_secret)")
+    witness: Any = bundle.get("witness")  # checked by compute_seed
     try:
-        seed = compute_seed(actual_pool_hash, secret_hex, bundle.get("witness"))
+        seed = compute_seed(actual_pool_hash, secret_hex, witness)
     except ValueError as exc:
         out.add(f"witness: {exc}")
         return list(out)

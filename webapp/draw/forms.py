@@ -2,7 +2,7 @@
 
 Fields carry no WTForms validators (their messages would be English): each form's ``parse`` turns the
 typed text into values with Chinese messages per field, and the business rules stay in
-``webapp.draw.services`` (their ``DrawError.message`` is shown as a form-level error). Flask-WTF checks the
+``webapp.draw.services`` (a ``DrawError`` is shown as a form-level error). Flask-WTF checks the
 CSRF token of every POST.
 """
 
@@ -21,50 +21,26 @@ from wtforms import (
     FormField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.draw.labels import CREDIT_KEYS, RISK_KEYS, SLOT_ROLE, STRATUM, WITNESS_ROLE_LABELS, WITNESS_ROLES
+from webapp.draw.labels import CREDIT_KEYS, RISK_KEYS, STRATUM, WITNESS_ROLE_LABELS, WITNESS_ROLES
 from webapp.draw.models import PlanKind
 from webapp.draw.plans import STRATA
-from webapp.registry.labels import DEPT, UNIT_CLASS
-from webapp.tasks.models import TaskKind
+from webapp.registry.labels import CREDIT_LEVEL, DEPT, RISK_LEVEL, UNIT_CLASS
+from webapp.registry.models import CreditLevel, RiskLevel
+from webapp.tasks.labels import SLOT_ROLE, TASK_KIND
+from webapp.tasks.models import MANUAL_KINDS, TaskKind
+from webapp.web import CheckboxesField, choices
 
 NUM = {"inputmode": "numeric", "autocomplete": "off", "class": "num"}
 SIGNED = {"inputmode": "text", "autocomplete": "off", "class": "num"}
 
 
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms SelectChoice objects (tuples are deprecated)."""
-    return [SelectChoice(getattr(value, "value", value), label) for value, label in pairs]
-
-
 MONTHS = choices((str(m), f"{m}月") for m in range(1, 13))
 SLOT_ROWS_EXTRA = 2  # blank slot rows offered below the current ones
 MAX_SLOTS = 8
-
-RISK_LABELS = {
-    "red": _l("红（重大风险）"),
-    "yellow": _l("黄（较大风险）"),
-    "blue": _l("蓝（一般风险）"),
-    "green": _l("绿（低风险）"),
-}
-CREDIT_LABELS = {"poor": _l("信用较差"), "normal": _l("信用一般"), "good": _l("信用良好")}
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of checkboxes (large touch targets on a phone)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        kwargs.setdefault("validate_choice", False)
-        super().__init__(*args, **kwargs)
 
 
 def _int(field, low: int, high: int, errors: dict[str, str], *, blank: int | None = None) -> int | None:
@@ -75,15 +51,6 @@ def _int(field, low: int, high: int, errors: dict[str, str], *, blank: int | Non
         errors[field.name] = str(_l("请输入%(low)d到%(high)d之间的整数", low=low, high=high))
         return None
     return int(raw)
-
-
-def apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    """Show messages next to their fields; unknown keys become form-level errors."""
-    for name, message in errors.items():
-        if name in form._fields:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 # --------------------------------------------------------------------------------------------- plans
@@ -149,7 +116,8 @@ class PlanForm(FlaskForm):
             errors["end_month"] = str(_l("结束月份不能早于起始月份"))
         if self.unit_orgs.choices:
             chosen = [int(v) for v in self.unit_orgs.data or [] if str(v).isdigit()]
-            allowed = {int(c.value) for c in self.unit_orgs.choices}
+            # web.choices gives SelectChoice objects, which types-wtforms 3.2 does not know
+            allowed = {int(c.value) for c in self.unit_orgs.choices}  # type: ignore[union-attr]
             values["unit_org_ids"] = sorted(v for v in chosen if v in allowed)
             if not values["unit_org_ids"]:
                 errors["unit_orgs"] = str(_l("请至少选择一个大队"))
@@ -163,9 +131,9 @@ for _s in STRATA:
     setattr(PlanForm, f"target_{_s}", StringField(STRATUM[_s], render_kw=NUM))
     setattr(PlanForm, f"quota_{_s}", StringField(STRATUM[_s], render_kw=NUM))
 for _r in RISK_KEYS:
-    setattr(PlanForm, f"risk_{_r}", StringField(RISK_LABELS[_r], render_kw=NUM))
+    setattr(PlanForm, f"risk_{_r}", StringField(RISK_LEVEL[RiskLevel(_r)], render_kw=NUM))
 for _c in CREDIT_KEYS:
-    setattr(PlanForm, f"credit_{_c}", StringField(CREDIT_LABELS[_c], render_kw=SIGNED))
+    setattr(PlanForm, f"credit_{_c}", StringField(CREDIT_LEVEL[CreditLevel(_c)], render_kw=SIGNED))
 
 
 def plan_form_data(
@@ -280,7 +248,7 @@ class ManualTaskForm(FlaskForm):
     item = SelectField(_l("抽查事项"), choices=[], validate_choice=False)
     kind = RadioField(
         _l("任务来源"),
-        choices=choices([(TaskKind.COMPLAINT.value, _l("举报投诉")), (TaskKind.REFERRAL.value, _l("转办交办"))]),
+        choices=choices((k, TASK_KIND[k]) for k in MANUAL_KINDS),
         default=TaskKind.COMPLAINT.value,
         validate_choice=False,
     )

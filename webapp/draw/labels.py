@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.draw.models import DrawStatus, PlanKind, PlanStatus
 from webapp.registry.labels import DEPT
-from webapp.tasks.models import TaskKind, TaskStatus
+from webapp.tasks.labels import NOT_DRAWN, SLOT_ROLE, TASK_KIND, TASK_STATUS
 
 STRATUM = {
     "key_crowded": _l("人员密集场所（重点单位）"),
@@ -25,20 +25,14 @@ EXCLUSION = {
     "already_drawn": _l("本期已被抽取"),
     "done_this_year": _l("本年度已完成检查"),
 }
-# Why an inspector is not in the pool (registry.inspectors.inspector_pool reason codes).
+# Why an inspector is not in the pool (the reason codes of the inspector-pool rule, draw.pool).
 INSPECTOR_EXCLUSION = {
-    "frozen": _l("已冻结"),
-    "inactive": _l("已冻结"),
-    "no_cert": _l("无行政执法证件"),
     "cert_missing": _l("无行政执法证件"),
     "cert_expired": _l("执法证件已过期"),
-    "cert_expires": _l("执法证件将在本期内过期"),
-    "cert_expiring": _l("执法证件将在本期内过期"),
-    "unavailable": _l("计划日期内请假或借调"),
-    "on_leave": _l("计划日期内请假或借调"),
+    "cert_expires_in_period": _l("执法证件将在本期内过期"),
+    "frozen": _l("已冻结"),
     "unavailable_all_period": _l("整个抽取期间请假或借调"),
     "wrong_dept": _l("不属于本事项的检查部门"),
-    "dept": _l("不属于本事项的检查部门"),
     "org_inactive": _l("所属机构已撤销"),
 }
 DRAW_STATUS = {
@@ -55,25 +49,6 @@ DRAW_STATUS_TAG = {
 }
 PLAN_KIND = {PlanKind.ROUTINE: _l("年度抽查计划"), PlanKind.SPECIAL: _l("专项检查")}
 PLAN_STATUS = {PlanStatus.DRAFT: _l("草稿"), PlanStatus.ACTIVE: _l("执行中"), PlanStatus.CLOSED: _l("已结束")}
-TASK_KIND = {
-    TaskKind.ROUTINE: _l("日常监督抽查"),
-    TaskKind.SPECIAL: _l("专项检查"),
-    TaskKind.COMPLAINT: _l("举报投诉"),
-    TaskKind.REFERRAL: _l("转办交办"),
-    TaskKind.REINSPECTION: _l("复查"),
-}
-# Complaint / referral tasks are never drawn: every page says so next to the task.
-NOT_DRAWN = {
-    TaskKind.COMPLAINT: _l("非随机抽取（举报投诉）"),
-    TaskKind.REFERRAL: _l("非随机抽取（转办交办）"),
-}
-TASK_STATUS = {
-    TaskStatus.PLANNED: _l("待检查"),
-    TaskStatus.IN_PROGRESS: _l("检查中"),
-    TaskStatus.SUBMITTED: _l("已提交"),
-    TaskStatus.CANCELLED: _l("已作废"),
-}
-SLOT_ROLE = {"lead": _l("主办"), "assist": _l("协办")}
 WITNESS_ROLES = ("廉政监督员", "企业代表", "人大代表", "政协委员", "新闻媒体", "其他")
 WITNESS_ROLE_LABELS = {r: _l(r) for r in WITNESS_ROLES}
 RISK_KEYS = ("red", "yellow", "blue", "green")

@@ -72,6 +72,10 @@ class DrawStatus(enum.StrEnum):
     ABANDONED = "abandoned"  # with a reason; published with its result like any other
 
 
+# A draw in one of these states is public (一公开): its result and its tasks are open to everyone.
+PUBLIC_STATUSES = (DrawStatus.PUBLISHED, DrawStatus.ABANDONED)
+
+
 class Draw(Model):
     __tablename__ = "draw"
     __table_args__ = (
@@ -116,6 +120,11 @@ class Draw(Model):
     witnesses: Mapped[list[DrawWitness]] = relationship(back_populates="draw", order_by="DrawWitness.seq")
     tasks: Mapped[list[Task]] = relationship(back_populates="draw", order_by="Task.seq")
     replacements: Mapped[list[Replacement]] = relationship(back_populates="draw", order_by="Replacement.id")
+
+    @property
+    def is_public(self) -> bool:
+        """Published or abandoned: the result and its tasks are public (webapp.auth.access reads this)."""
+        return self.status in PUBLIC_STATUSES
 
 
 class DrawWitness(Model):

@@ -15,9 +15,9 @@ from webapp import calendar
 from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind
 from webapp.extensions import db
 from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
+from webapp.registry.units.queries import STRATA, stratum_of
 from webapp.tasks.models import Task, TaskKind, TaskStatus
 
-STRATA = ("key_crowded", "key", "general", "nine_small", "other")
 # Coverage per year (seed 001; seed 000 states key units 100 %). Percent of the stratum.
 DEFAULT_TARGETS = {"key_crowded": 100, "key": 80, "general": 20, "nine_small": 20, "other": 0}
 JOINT_TARGETS = dict.fromkeys(STRATA, 2)  # 消防产品质量联合抽查: 抽查比例不小于2% (seed 002)
@@ -34,14 +34,6 @@ JOINT_SLOTS = [{"dept": "fire", "role": "lead"}, {"dept": "fire", "role": "assis
 DRAWN_KINDS = (TaskKind.ROUTINE, TaskKind.SPECIAL)  # re-inspections and complaints don't count
 MIN_INTERVAL_MONTHS = 6
 MAX_PER_YEAR = 2
-
-
-def stratum_of(unit_class: UnitClass | None, crowded: bool) -> str | None:
-    if unit_class is None:
-        return None
-    if unit_class == UnitClass.KEY:
-        return "key_crowded" if crowded else "key"
-    return unit_class.value
 
 
 def unit_weight(weights: dict, risk: RiskLevel, credit: CreditLevel, complaints: int, serious: bool) -> int:
@@ -161,7 +153,7 @@ def monthly_quotas(plan: Plan, strata: dict[str, StratumFigures], month: int) ->
 
 def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligibility:
     """The pool for ``plan`` in ``period`` with every exclusion and its reason. Reads, never writes."""
-    from webapp.registry.inspectors.services import inspector_pool
+    from webapp.draw.pool import inspector_pool
 
     year, month = parse_period(period)
     first, last = calendar.month_bounds(year, month)

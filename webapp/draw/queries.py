@@ -13,17 +13,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from webapp.auth.models import Organisation, OrgKind
-from webapp.auth.permissions import visible_org_ids
+from webapp.auth.access import visible_org_ids
+from webapp.auth.models import Organisation, OrgKind, User
 from webapp.catalog.models import Item
 from webapp.draw import plans as plan_rules
 from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind, Replacement
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
 from webapp.registry.models import Inspector, Unit, UnitClass, UnitStatus
-from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
-
-MANUAL_KINDS = (TaskKind.COMPLAINT, TaskKind.REFERRAL)
+from webapp.tasks.models import MANUAL_KINDS, Task, TaskAssignment, TaskStatus
 
 
 def period_of(year: int, month: int) -> str:
@@ -73,7 +71,7 @@ def dadui_below(org: Organisation) -> list[Organisation]:
     """The 大队 a 支队/总队 may draw for together (cross-region); empty for a 大队."""
     if org.kind == OrgKind.DADUI:
         return []
-    from webapp.auth.permissions import org_subtree_ids
+    from webapp.auth.access import org_subtree_ids
 
     ids = org_subtree_ids([org.id]) - {org.id}
     if not ids:
@@ -96,7 +94,7 @@ class PlanRow:
     draws: list[Draw] = field(default_factory=list)
 
 
-def plans_for(user) -> list[PlanRow]:
+def plans_for(user: User) -> list[PlanRow]:
     """Plans the supervisor manages (own organisation and below), newest year first, with their draws."""
     ids = visible_org_ids(user)
     q = select(Plan).options(selectinload(Plan.org), selectinload(Plan.item).selectinload(Item.versions))
@@ -120,7 +118,7 @@ def plan_draws(plan: Plan) -> list[Draw]:
     )
 
 
-def manual_tasks(user, limit: int = 20) -> list[Task]:
+def manual_tasks(user: User, limit: int = 20) -> list[Task]:
     """The latest complaint/referral tasks (not drawn) of the supervisor's organisations."""
     ids = visible_org_ids(user)
     q = (
@@ -133,7 +131,7 @@ def manual_tasks(user, limit: int = 20) -> list[Task]:
     return list(db.session.execute(q.order_by(Task.created_at.desc(), Task.id.desc()).limit(limit)).scalars())
 
 
-def search_units(user, q: str, limit: int = 20) -> list[Unit]:
+def search_units(user: User, q: str, limit: int = 20) -> list[Unit]:
     """Active units of the supervisor's organisations matching name, USCC or address."""
     q = (q or "").strip()
     if not q:
@@ -148,7 +146,7 @@ def search_units(user, q: str, limit: int = 20) -> list[Unit]:
     return list(db.session.execute(stmt.order_by(Unit.name).limit(limit)).scalars())
 
 
-def unit_for(user, public_id: str) -> Unit | None:
+def unit_for(user: User, public_id: str) -> Unit | None:
     if not public_id:
         return None
     unit = db.session.execute(select(Unit).where(Unit.public_id == public_id)).scalar_one_or_none()
@@ -158,7 +156,7 @@ def unit_for(user, public_id: str) -> Unit | None:
     return unit
 
 
-def selectable_inspectors(user) -> list[Inspector]:
+def selectable_inspectors(user: User) -> list[Inspector]:
     """Inspectors a supervisor may put on a complaint/referral task: own organisations and other departments."""
     ids = visible_org_ids(user)
     q = select(Inspector).join(Organisation, Organisation.id == Inspector.org_id).options(selectinload(Inspector.org))
@@ -199,7 +197,7 @@ def task_counts(draw_ids: list[int]) -> dict[int, int]:
     if not draw_ids:
         return {}
     q = select(Task.draw_id, func.count(Task.id)).where(Task.draw_id.in_(draw_ids)).group_by(Task.draw_id)
-    return {row[0]: row[1] for row in db.session.execute(q)}
+    return {draw_id: n for draw_id, n in db.session.execute(q) if draw_id is not None}
 
 
 # ----------------------------------------------------------------------------------- a draw's result
@@ -329,7 +327,8 @@ def plan_progress(plan: Plan, today: dt.date) -> Progress:
         select(Unit.unit_class, Unit.crowded, func.count(Unit.id)).where(*conds).group_by(Unit.unit_class, Unit.crowded)
     ):
         s = plan_rules.stratum_of(ucls, bool(crowded))
-        totals[s] = totals.get(s, 0) + n
+        if s is not None:  # never: the class is not missing (conds)
+            totals[s] = totals.get(s, 0) + n
     done: dict[str, int] = {}
     year_start, year_end = dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)
     for ucls, crowded, n in db.session.execute(
@@ -345,7 +344,8 @@ def plan_progress(plan: Plan, today: dt.date) -> Progress:
         .group_by(Unit.unit_class, Unit.crowded)
     ):
         s = plan_rules.stratum_of(ucls, bool(crowded))
-        done[s] = done.get(s, 0) + n
+        if s is not None:
+            done[s] = done.get(s, 0) + n
 
     draws = plan_draws(plan)
     this_month = (today.year, today.month)

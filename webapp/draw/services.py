@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from webapp import audit, calendar
-from webapp.auth.models import Organisation, OrgKind, Role
-from webapp.auth.permissions import visible_org_ids
+from webapp.auth.models import Organisation, OrgKind, User
 from webapp.catalog.models import Item
 from webapp.db import utcnow
 from webapp.draw import engine
-from webapp.draw.models import Draw, DrawStatus, DrawWitness, Plan, PlanKind, PlanStatus, Replacement
+from webapp.draw.models import (
+    PUBLIC_STATUSES,
+    Draw,
+    DrawStatus,
+    DrawWitness,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    Replacement,
+)
 from webapp.draw.plans import (
     DEFAULT_SLOTS,
     DEFAULT_TARGETS,
@@ -32,19 +41,23 @@ from webapp.draw.plans import (
     parse_period,
 )
 from webapp.extensions import db
-from webapp.registry.models import Inspector, Unit, UnitStatus
+from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.web import ServiceError
 
 SPEC = engine.SPEC
-PUBLIC_STATUSES = (DrawStatus.PUBLISHED, DrawStatus.ABANDONED)
 
 
-class DrawError(Exception):
-    """A refusal with a message for the user (Chinese)."""
+def _rowcount(stmt: Any) -> int:
+    """Rows matched by an UPDATE (the session returns a CursorResult for DML)."""
+    return cast("CursorResult[Any]", db.session.execute(stmt)).rowcount
+
+
+class DrawError(ServiceError):
+    """A refusal with a message for the user (Chinese, form-level); ``draw`` is the draw it concerns, if any."""
 
     def __init__(self, message: str, draw: Draw | None = None):
         super().__init__(message)
-        self.message = message
         self.draw = draw
 
 
@@ -81,7 +94,7 @@ def default_inspector_orgs(org: Organisation, depts: list[str], unit_org_ids: li
 
 
 def create_plan(
-    actor: Any,
+    actor: User | None,
     *,
     org: Organisation,
     item: Item,
@@ -165,7 +178,7 @@ def validate_plan(plan: Plan) -> None:
             raise DrawError(_("抽查比例应在0到100之间"))
 
 
-def update_plan(actor: Any, plan: Plan, changes: dict, reason: str | None) -> Plan:
+def update_plan(actor: User | None, plan: Plan, changes: dict, reason: str | None) -> Plan:
     before = plan_summary(plan)
     for k, v in changes.items():
         setattr(plan, k, v)
@@ -214,7 +227,7 @@ def explain_infeasible(problems: list[dict], elig: Eligibility) -> str:
     )
 
 
-def commit(actor: Any, plan: Plan, period: str, today: dt.date | None = None) -> Draw:
+def commit(actor: User | None, plan: Plan, period: str, today: dt.date | None = None) -> Draw:
     """Freeze the pool and commit to a fresh secret. Two concurrent commits make one draw."""
     today = today or calendar.today()
     check_period(plan, period, today)
@@ -268,7 +281,7 @@ def commit(actor: Any, plan: Plan, period: str, today: dt.date | None = None) ->
     return draw
 
 
-def add_witness(actor: Any, draw: Draw, name: str, role: str, value: str) -> DrawWitness:
+def add_witness(actor: User | None, draw: Draw, name: str, role: str, value: str) -> DrawWitness:
     if draw.status != DrawStatus.COMMITTED:
         raise DrawError(_("抽取已完成，不能再添加见证人"))
     name, role, value = (name or "").strip(), (role or "").strip(), engine.normalise_witness(value or "")
@@ -280,12 +293,12 @@ def add_witness(actor: Any, draw: Draw, name: str, role: str, value: str) -> Dra
         raise DrawError(_("输入过长"))
     # Lock the draw row and re-check its status in one statement: a witness entered while another
     # supervisor presses "draw" is either in the seed or refused, never stored after the seed was computed.
-    still_open = db.session.execute(
+    still_open = _rowcount(
         update(Draw)
         .where(Draw.id == draw.id, Draw.status == DrawStatus.COMMITTED)
         .values(status=DrawStatus.COMMITTED)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if still_open != 1:
         raise DrawError(_("抽取已完成，不能再添加见证人"))
     seq = (
@@ -306,7 +319,7 @@ def add_witness(actor: Any, draw: Draw, name: str, role: str, value: str) -> Dra
     return w
 
 
-def perform(actor: Any, draw: Draw) -> Draw:
+def perform(actor: User | None, draw: Draw) -> Draw:
     """Compute the seed and the result and create the tasks. Exactly one caller wins the transition."""
     witnesses = [w.value for w in draw.witnesses]
     if draw.status != DrawStatus.COMMITTED:
@@ -314,12 +327,12 @@ def perform(actor: Any, draw: Draw) -> Draw:
     if not witnesses:
         raise DrawError(_("至少需要1位见证人输入随机数值后才能抽取"))
     now = utcnow()
-    won = db.session.execute(
+    won = _rowcount(
         update(Draw)
         .where(Draw.id == draw.id, Draw.status == DrawStatus.COMMITTED)
         .values(status=DrawStatus.DRAWN, drawn_at=now, drawn_by_id=getattr(actor, "id", None))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if won != 1:
         db.session.rollback()
         db.session.refresh(draw)
@@ -365,8 +378,8 @@ def _create_tasks(draw: Draw) -> None:
         units.update((pid, (uid, org_id)) for pid, uid, org_id in db.session.execute(q))
     inspectors: dict[str, int] = {}
     for chunk in _chunks(insp_ids):
-        q = select(Inspector.public_id, Inspector.id).where(Inspector.public_id.in_(chunk))
-        inspectors.update(db.session.execute(q).all())
+        rows = db.session.execute(select(Inspector.public_id, Inspector.id).where(Inspector.public_id.in_(chunk)))
+        inspectors.update((pid, iid) for pid, iid in rows)
     kind = TaskKind.SPECIAL if draw.plan.kind == PlanKind.SPECIAL else TaskKind.ROUTINE
     slots = draw.pool["slots"]
     task_rows = []
@@ -405,7 +418,7 @@ def _create_tasks(draw: Draw) -> None:
         db.session.execute(insert(TaskAssignment), chunk)
 
 
-def publish(actor: Any, draw: Draw) -> Draw:
+def publish(actor: User | None, draw: Draw) -> Draw:
     if draw.status != DrawStatus.DRAWN:
         raise DrawError(_("只有已抽取的计划才能公布"))
     draw.status = DrawStatus.PUBLISHED
@@ -415,7 +428,7 @@ def publish(actor: Any, draw: Draw) -> Draw:
     return draw
 
 
-def abandon(actor: Any, draw: Draw, reason: str) -> Draw:
+def abandon(actor: User | None, draw: Draw, reason: str) -> Draw:
     reason = (reason or "").strip()
     if not reason:
         raise DrawError(_("放弃抽取必须填写原因"))
@@ -444,12 +457,14 @@ def abandon(actor: Any, draw: Draw, reason: str) -> Draw:
     return draw
 
 
-def replace(actor: Any, draw: Draw, task: Task, slot: int, reason: str) -> Replacement:
+def replace(actor: User | None, draw: Draw, task: Task, slot: int, reason: str) -> Replacement:
     """递补抽取 for ``slot`` of ``task``: same pool, everyone ever on the task excluded, availability as of now."""
     reason = (reason or "").strip()
     if not reason:
         raise DrawError(_("递补抽取必须填写原因"))
     if draw.status not in (DrawStatus.DRAWN, DrawStatus.PUBLISHED) or task.draw_id != draw.id:
+        raise DrawError(_("该任务不能递补"))
+    if draw.result is None or draw.seed is None or task.seq is None:  # a drawn task of a drawn draw has all three
         raise DrawError(_("该任务不能递补"))
     if task.status != TaskStatus.PLANNED:
         raise DrawError(_("任务已开始，不能递补"))
@@ -509,7 +524,7 @@ def replace(actor: Any, draw: Draw, task: Task, slot: int, reason: str) -> Repla
 
 def current_unavailability(draw: Draw, day: dt.date) -> dict[str, list[str]]:
     """Availability of the frozen pool's inspectors as recorded now (leave, freezes, expired certificates)."""
-    from webapp.registry.inspectors.services import inspector_pool
+    from webapp.draw.pool import inspector_pool
 
     plan = draw.plan
     in_pool, out = inspector_pool(
@@ -519,98 +534,6 @@ def current_unavailability(draw: Draw, day: dt.date) -> dict[str, list[str]]:
     for i in out:
         now[i["inspector_id"]] = [day.isoformat()]
     return {i["id"]: now.get(i["id"], [day.isoformat()]) for i in draw.pool["inspectors"]}
-
-
-# ------------------------------------------------------------------------------ complaint / referral
-
-MANUAL_KINDS = (TaskKind.COMPLAINT, TaskKind.REFERRAL)
-
-
-def create_manual_task(
-    actor: Any,
-    *,
-    unit: Unit,
-    item: Item,
-    kind: TaskKind,
-    planned_date: dt.date,
-    lead: Inspector,
-    assist: Inspector,
-    origin_note: str,
-) -> Task:
-    """A complaint/referral task (举报投诉、转办交办): created by hand, never drawn, and marked so.
-
-    The two inspectors must be in the pool for the item on the planned date (valid certificate, active,
-    available, of a department of the item), not conflicted with the unit (回避), the lead able to lead;
-    a joint item needs one inspector of each of its departments.
-    """
-    from webapp.registry.inspectors.services import inspector_pool
-
-    note = (origin_note or "").strip()
-    if kind not in MANUAL_KINDS:
-        raise DrawError(_("只有举报投诉、转办交办任务可以手工创建"))
-    if not note:
-        raise DrawError(_("请填写任务来源（举报投诉或转办交办的来源、编号）"))
-    if unit.status != UnitStatus.ACTIVE:
-        raise DrawError(_("该单位已停业/注销或为僵尸单位，不能创建检查任务"))
-    if not item.active:
-        raise DrawError(_("该抽查事项已停用"))
-    if lead.id == assist.id:
-        raise DrawError(_("主办和协办不能是同一人"))
-    depts = item.current.dept_list
-    in_pool, _out = inspector_pool({lead.org_id, assist.org_id}, depts, planned_date, planned_date)
-    by_id = {i["id"]: i for i in in_pool}
-    entries = {}
-    for who in (lead, assist):
-        entry = by_id.get(who.public_id)
-        if entry is None:
-            raise DrawError(
-                _("%(name)s 不在可抽取的执法检查人员范围内（执法证件、在岗状态或所属部门不符）", name=who.name)
-            )
-        if unit.public_id in entry["conflicts"]:
-            raise DrawError(_("%(name)s 与该单位有利害关系，应当回避", name=who.name))
-        if planned_date.isoformat() in entry["unavailable"]:
-            raise DrawError(
-                _("%(name)s 在%(day)s请假或借调，不能参加检查", name=who.name, day=planned_date.isoformat())
-            )
-        entries[who.id] = entry
-    if not entries[lead.id]["can_lead"]:
-        raise DrawError(_("%(name)s 不能担任主办", name=lead.name))
-    if len(depts) > 1 and set(depts) - {entries[lead.id]["dept"], entries[assist.id]["dept"]}:
-        raise DrawError(_("联合抽查事项需要各部门的检查人员"))
-    task = Task(
-        org_id=unit.org_id,
-        unit_id=unit.id,
-        item_version_id=item.current.id,
-        draw_id=None,
-        seq=None,
-        kind=kind,
-        planned_date=planned_date,
-        origin_note=note,
-        created_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(task)
-    db.session.flush()
-    for slot, (who, role) in enumerate(((lead, "lead"), (assist, "assist"))):
-        db.session.add(
-            TaskAssignment(task_id=task.id, slot=slot, dept=entries[who.id]["dept"], role=role, inspector_id=who.id)
-        )
-    db.session.flush()
-    audit.record(
-        actor,
-        "task.created_manual",
-        task,
-        {
-            "kind": kind.value,
-            "unit": unit.public_id,
-            "item": item.code,
-            "planned_date": planned_date.isoformat(),
-            "lead": lead.public_id,
-            "assist": assist.public_id,
-            "origin_note": note,
-        },
-        org_id=task.org_id,
-    )
-    return task
 
 
 # --------------------------------------------------------------------------------------------- bundle
@@ -657,33 +580,6 @@ def bundle(draw: Draw) -> dict:
         ],
         "excluded": draw.excluded,
     }
-
-
-# ------------------------------------------------------------------------------------------ visibility
-
-
-def can_manage_draws(user: Any, org_id: int) -> bool:
-    """Supervisors of the drawing organisation (or above it) run and see unpublished draws. Admins don't."""
-    if not getattr(user, "is_authenticated", False) or user.role != Role.SUPERVISOR:
-        return False
-    ids = visible_org_ids(user)
-    return ids is not None and org_id in ids
-
-
-def inspector_of(user: Any) -> Inspector | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return db.session.execute(select(Inspector).where(Inspector.user_id == user.id)).scalar_one_or_none()
-
-
-def can_view_task(user: Any, task: Task) -> bool:
-    """Supervisors of the draw's organisation; the inspectors currently assigned; anyone once public."""
-    if task.draw is not None and task.draw.status in PUBLIC_STATUSES:
-        return True
-    if can_manage_draws(user, task.draw.org_id if task.draw else task.org_id):
-        return True
-    me = inspector_of(user)
-    return me is not None and any(a.inspector_id == me.id for a in task.active_assignments)
 
 
 # ----------------------------------------------------------------------------------------- reminders

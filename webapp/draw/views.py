@@ -9,7 +9,6 @@ commitment exists: the pool page shows the pool and its exclusions, never a draw
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -20,7 +19,7 @@ from werkzeug.routing import BuildError
 
 from webapp import calendar
 from webapp.audit import AuditEvent
-from webapp.auth.models import Role
+from webapp.auth import access
 from webapp.auth.permissions import login_required, supervisor_required
 from webapp.draw import engine, queries, services
 from webapp.draw.forms import (
@@ -31,17 +30,19 @@ from webapp.draw.forms import (
     ReasonForm,
     ReplaceForm,
     WitnessForm,
-    apply_errors,
-    choices,
     plan_form_data,
 )
-from webapp.draw.labels import SLOT_ROLE, dept_label, draw_globals
+from webapp.draw.labels import dept_label, draw_globals
 from webapp.draw.models import Draw, Plan, PlanKind
 from webapp.draw.plans import DEFAULT_SLOTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS, JOINT_SLOTS, JOINT_TARGETS, eligibility
+from webapp.draw.pool import inspector_pool
 from webapp.draw.services import DrawError
 from webapp.extensions import db
+from webapp.registry.audit.labels import ACTION_LABELS
 from webapp.registry.labels import UNIT_CLASS
-from webapp.web import after_post, is_htmx, render
+from webapp.tasks import services as task_services
+from webapp.tasks.labels import SLOT_ROLE
+from webapp.web import FORM, ServiceError, after_post, apply_errors, choices, is_htmx, render
 
 bp = Blueprint("draw", __name__, url_prefix="/draw")
 EXCLUDED_PAGE = 100  # excluded units listed per reason before "show all"
@@ -54,29 +55,22 @@ def _labels() -> dict:
     except BuildError:  # the public site's draw list is not there yet
         public_url = None
     return draw_globals() | {
+        "ACTION_LABELS": ACTION_LABELS,
         "public_draws_url": public_url,
         "UNIT_CLASS_LABEL": {k.value: v for k, v in UNIT_CLASS.items()},
     }
 
 
-def _today() -> dt.date:
-    return calendar.today()
-
-
-def _is_supervisor() -> bool:
-    return current_user.role == Role.SUPERVISOR
-
-
 def _plan_or_404(public_id: str) -> Plan:
     plan = queries.get_plan(public_id)
-    if plan is None or not services.can_manage_draws(current_user, plan.org_id):
+    if plan is None or not access.can_manage_plan(current_user, plan):
         abort(404)
     return plan
 
 
 def _draw_or_404(public_id: str) -> Draw:
     draw = queries.get_draw(public_id)
-    if draw is None or not services.can_manage_draws(current_user, draw.org_id):
+    if draw is None or not access.can_manage_draw(current_user, draw):
         abort(404)
     return draw
 
@@ -88,7 +82,7 @@ def _draw_or_404(public_id: str) -> Draw:
 @supervisor_required
 def index():
     due = services.next_draw_due(current_user.org_id)
-    may_draw = _is_supervisor()
+    may_draw = access.can_supervise_cases(current_user)
     return render(
         "draw/index.html",
         due=due,
@@ -131,10 +125,10 @@ def _slot_rows_ok(values: dict, errors: dict) -> None:
 @bp.route("/plans/new", methods=["GET", "POST"])
 @supervisor_required
 def plan_new():
-    if not _is_supervisor():
+    if not access.can_supervise_cases(current_user):
         abort(404)
     kind = PlanKind.SPECIAL if request.args.get("kind") == "special" else PlanKind.ROUTINE
-    today = _today()
+    today = calendar.today()
     years = [today.year, today.year + 1]
     year = int(request.args["year"]) if request.args.get("year", "").isdigit() else years[0]
     item = queries.get_item(request.args.get("item", ""))
@@ -152,7 +146,7 @@ def plan_new():
                 db.session.commit()
             except DrawError as e:
                 db.session.rollback()
-                errors["__form__"] = e.message
+                errors[FORM] = e.message
             else:
                 flash(_("已创建：%(name)s", name=plan.name), "success")
                 return after_post(url_for("draw.plan_detail", public_id=plan.public_id))
@@ -180,7 +174,7 @@ def plan_detail(public_id: str):
     return render(
         "draw/plan.html",
         plan=plan,
-        progress=queries.plan_progress(plan, _today()),
+        progress=queries.plan_progress(plan, calendar.today()),
         unit_orgs=queries.orgs_by_id(plan.unit_org_ids),
         inspector_orgs=queries.orgs_by_id(plan.inspector_org_ids),
         events=list(events),
@@ -220,7 +214,7 @@ def plan_edit(public_id: str):
                 db.session.commit()
             except DrawError as e:
                 db.session.rollback()
-                errors["__form__"] = e.message
+                errors[FORM] = e.message
             else:
                 flash(_("已保存修改"), "success")
                 return after_post(url_for("draw.plan_detail", public_id=plan.public_id))
@@ -243,7 +237,7 @@ def plan_edit(public_id: str):
 @supervisor_required
 def pool(public_id: str):
     plan = _plan_or_404(public_id)
-    today = _today()
+    today = calendar.today()
     periods = queries.plan_periods(plan)
     period = request.args.get("period") or queries.default_period(plan, today)
     if period not in periods:
@@ -390,7 +384,7 @@ def witness(public_id: str):
             db.session.commit()
         except DrawError as e:
             db.session.rollback()
-            errors["__form__"] = e.message
+            errors[FORM] = e.message
         else:
             return _done(draw, _("已记录第%(n)d位见证人（%(name)s）输入的数值", n=w.seq, name=w.name))
     apply_errors(form, errors)
@@ -443,7 +437,7 @@ def abandon(public_id: str):
     except DrawError as e:
         db.session.rollback()
         db.session.refresh(draw)
-        apply_errors(form, {"__form__": e.message})
+        apply_errors(form, {FORM: e.message})
         return _ceremony(draw, abandon_form=form, status=422)
     return _done(draw, _("本次抽取已放弃。放弃原因、服务器密钥和已抽取的结果均已公开。"))
 
@@ -470,7 +464,7 @@ def replace(public_id: str, task_id: str):
     except DrawError as e:
         db.session.rollback()
         db.session.refresh(draw)
-        apply_errors(shown, {"__form__": e.message})
+        apply_errors(shown, {FORM: e.message})
         return _ceremony(draw, replace_for=task.public_id, replace_form=shown, status=422)
     return _done(
         draw,
@@ -509,9 +503,9 @@ def bundle(public_id: str):
 @login_required
 def task(public_id: str):
     t = queries.get_task(public_id)
-    if t is None or not services.can_view_task(current_user, t):
+    if t is None or not access.can_view_task(current_user, t):
         abort(404)
-    manage = services.can_manage_draws(current_user, t.draw.org_id if t.draw else t.org_id)
+    manage = access.can_manage_task(current_user, t)
     return render(
         "draw/task.html",
         task=t,
@@ -539,9 +533,9 @@ def _manual_form_choices(form: ManualTaskForm, items: list, inspectors: list) ->
 @bp.route("/tasks/new", methods=["GET", "POST"])
 @supervisor_required
 def task_new():
-    if not _is_supervisor():
+    if not access.can_supervise_cases(current_user):
         abort(404)
-    today = _today()
+    today = calendar.today()
     items = queries.active_items()
     inspectors = queries.selectable_inspectors(current_user)
     if request.method == "POST":
@@ -573,19 +567,20 @@ def task_new():
             errors["assist"] = _("请选择协办人员")
         if not errors:
             try:
-                t = services.create_manual_task(
+                t = task_services.create_manual_task(
                     current_user,
                     unit=unit,
                     item=item,
                     lead=lead,
                     assist=assist,
                     origin_note=form.origin_note.data,
+                    pool=inspector_pool,
                     **values,
                 )
                 db.session.commit()
-            except DrawError as e:
+            except ServiceError as e:
                 db.session.rollback()
-                errors["__form__"] = e.message
+                errors[FORM] = e.message
             else:
                 flash(_("已创建检查任务（非随机抽取）：%(unit)s", unit=unit.name), "success")
                 return after_post(url_for("draw.task", public_id=t.public_id))

@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
-from webapp.inspections.models import CheckResult, PublishedCategory
-from webapp.inspections.services import CATEGORY_LABELS, RESULT_LABELS
+from webapp.inspections.labels import CATEGORY_LABELS, RESULT_LABELS
+from webapp.web import choices
 
 
 class FindingForm(FlaskForm):
@@ -18,26 +18,15 @@ class FindingForm(FlaskForm):
 
 class ResultForm(FlaskForm):
     client_uuid = HiddenField()
-    result = SelectField(_l("检查结果"), choices=[], validate_choice=False)
-    category = SelectField(_l("公示结果类别"), choices=[], validate_choice=False)
+    result = SelectField(
+        _l("检查结果"), choices=choices([("", _l("请选择")), *RESULT_LABELS.items()]), validate_choice=False
+    )
+    category = SelectField(
+        _l("公示结果类别"), choices=choices([("", _l("请选择")), *CATEGORY_LABELS.items()]), validate_choice=False
+    )
     remarks = TextAreaField(_l("备注"))
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.result.choices = [("", _l("请选择"))] + [(r.value, RESULT_LABELS[r]()) for r in CheckResult]
-        self.category.choices = [("", _l("请选择"))] + [(c.value, CATEGORY_LABELS[c]()) for c in PublishedCategory]
 
 
 class SupplementForm(FlaskForm):
     client_uuid = HiddenField()
     reason = TextAreaField(_l("补充更正的原因"))
-
-
-def apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    """Put service errors next to their fields; the rest go to ``form.form_errors``."""
-    for key, msg in errors.items():
-        f = getattr(form, key, None)
-        if f is not None and hasattr(f, "errors") and key != "_":
-            f.errors = [*list(f.errors or []), msg]
-        else:
-            form.form_errors.append(msg)

@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from webapp.web import ServiceError
+
 try:  # optional: HEIC/HEIF from iPhones
     from pillow_heif import register_heif_opener
 
@@ -70,17 +72,13 @@ _OFFSET_TIME_DIGITIZED = 0x9012
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
 
 
-class PhotoError(ValueError):
-    """A photo the server will not accept. ``message`` is for the inspector (Chinese, lazily translated);
+class PhotoError(ServiceError):
+    """A photo the server will not accept. ``message`` is for the inspector (Chinese, on the ``photo`` field);
     ``code`` is for programs: empty, too_large, not_image, unsupported, too_many_pixels, damaged."""
 
     def __init__(self, code: str, message: object) -> None:
-        super().__init__(code)
+        super().__init__({"photo": message})
         self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclass(frozen=True)
@@ -150,8 +148,8 @@ def process(
     im = _open(data)
     try:
         exif = im.getexif()
-        captured_at = _capture_time(exif)
-        gps_lat, gps_lon = _gps(exif)
+        captured_at = capture_time(exif)
+        gps_lat, gps_lon = gps_of(exif)
         orientation = exif.get(_ORIENTATION, 1)
     except Exception:  # unreadable metadata is not a reason to refuse the photo
         captured_at, gps_lat, gps_lon, orientation = None, None, None, 1
@@ -255,7 +253,7 @@ _EXIF_DATETIME = re.compile(r"^\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d
 _OFFSET = re.compile(r"^\s*([+-])(\d{2}):(\d{2})\s*$")
 
 
-def _capture_time(exif: Image.Exif) -> dt.datetime | None:
+def capture_time(exif: Image.Exif) -> dt.datetime | None:
     """EXIF DateTimeOriginal (else DateTimeDigitized) as an aware UTC datetime, or None."""
     ifd = exif.get_ifd(_EXIF_IFD)
     for tag, offset_tag in ((_DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL), (_DATETIME_DIGITIZED, _OFFSET_TIME_DIGITIZED)):
@@ -266,7 +264,8 @@ def _capture_time(exif: Image.Exif) -> dt.datetime | None:
         if not m:
             continue
         try:
-            local = dt.datetime(*(int(g) for g in m.groups()))  # zone attached below
+            year, month, day, hour, minute, second = (int(g) for g in m.groups())
+            local = dt.datetime(year, month, day, hour, minute, second)  # zone attached below
         except ValueError:  # "0000:00:00 00:00:00" and other placeholders
             continue
         tz: dt.tzinfo = _LOCAL_TZ
@@ -278,7 +277,7 @@ def _capture_time(exif: Image.Exif) -> dt.datetime | None:
     return None
 
 
-def _gps(exif: Image.Exif) -> tuple[float | None, float | None]:
+def gps_of(exif: Image.Exif) -> tuple[float | None, float | None]:
     """GPS latitude/longitude in decimal degrees, or (None, None) when absent or nonsensical."""
     gps = exif.get_ifd(_GPS_IFD)
     if not gps:
@@ -345,7 +344,8 @@ def _to_srgb(im: Image.Image) -> Image.Image:
     if icc:
         try:
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            out = ImageCms.profileToProfile(out, src, _SRGB, outputMode="RGB")
+            converted = ImageCms.profileToProfile(out, src, _SRGB, outputMode="RGB")
+            out = converted if converted is not None else out  # None only when converting in place
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass  # unusable profile: keep the pixels as they are
     return out if out.mode == "RGB" else out.convert("RGB")

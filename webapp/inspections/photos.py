@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp import audit, storage
-from webapp.auth.permissions import can_manage_org
-from webapp.draw.services import inspector_of
+from webapp.auth import access
+from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.inspections import images as photos
-from webapp.inspections.models import Finding, Inspection, Photo
-from webapp.inspections.services import InspectionError, TaskContext, _require_draft
+from webapp.inspections.models import Finding, Photo
+from webapp.inspections.record import InspectionError, TaskContext, require_draft, started
 
 MAX_PHOTOS_PER_FINDING = 20
 MAX_EXIF_BYTES = 64 * 1024
@@ -32,18 +32,18 @@ def exif_metadata(exif_bytes: bytes | None) -> tuple[Any, float | None, float | 
     try:
         exif = Image.Exif()
         exif.load(exif_bytes)
-        lat, lon = photos._gps(exif)  # the pipeline's own readers, so both paths agree
-        return photos._capture_time(exif), lat, lon
+        lat, lon = photos.gps_of(exif)  # the pipeline's own readers, so both paths agree
+        return photos.capture_time(exif), lat, lon
     except Exception:  # untrusted bytes; the metadata is optional
         return None, None, None
 
 
 def add_photo(
-    user: Any, ctx: TaskContext, finding: Finding, data: bytes, client_uuid: Any = None, exif: bytes | None = None
+    user: User, ctx: TaskContext, finding: Finding, data: bytes, client_uuid: Any = None, exif: bytes | None = None
 ) -> Photo:
     """Check, strip and store one photo for ``finding``. A retried upload (same client UUID) is one photo."""
-    insp = ctx.inspection
-    _require_draft(insp)
+    insp = started(ctx)
+    require_draft(insp)
     cu = None
     if client_uuid:
         try:
@@ -63,7 +63,7 @@ def add_photo(
     try:
         processed = photos.process(data)
     except photos.PhotoError as exc:
-        raise InspectionError({"photo": str(exc)}) from None
+        raise InspectionError(exc.errors) from None
     captured_at, gps_lat, gps_lon = processed.captured_at, processed.gps_lat, processed.gps_lon
     if captured_at is None and gps_lat is None:
         captured_at, gps_lat, gps_lon = exif_metadata(exif)
@@ -93,18 +93,12 @@ def add_photo(
     return photo
 
 
-def photo_for(user: Any, token: str) -> Photo | None:
-    """The photo if ``user`` may see it: an inspector assigned to its task, or a supervisor of its organisation."""
+def photo_for(user: User, token: str) -> Photo | None:
+    """The photo if ``user`` may see it (:func:`webapp.auth.access.can_view_record_media`), else None (→ 404)."""
     photo = db.session.execute(select(Photo).where(Photo.public_id == token)).scalar_one_or_none()
     if photo is None:
         return None
-    insp: Inspection = photo.inspection
-    me = inspector_of(user)
-    if me is not None and any(a.inspector_id == me.id for a in insp.task.active_assignments):
-        return photo
-    if user.role.value in ("supervisor", "admin") and can_manage_org(user, insp.org_id):
-        return photo
-    return None
+    return photo if access.can_view_record_media(user, photo.inspection) else None
 
 
 def photo_bytes(photo: Photo, thumb: bool = False) -> bytes | None:

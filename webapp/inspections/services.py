@@ -5,24 +5,20 @@ Plain functions over the session; no ``request``. Callers commit. Every state ch
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-import math
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, events
+from webapp.auth import access
+from webapp.auth.models import User
 from webapp.catalog.models import ChecklistPoint
 from webapp.db import utcnow
-from webapp.draw.services import inspector_of
 from webapp.extensions import db
+from webapp.inspections import signing
+from webapp.inspections.labels import CATEGORY_LABELS, RESULT_LABELS
 from webapp.inspections.models import (
-    TRANSITIONS,
     Answer,
     ChecklistAnswer,
     CheckResult,
@@ -33,9 +29,21 @@ from webapp.inspections.models import (
     Photo,
     PublishedCategory,
 )
-from webapp.publication.services import on_result_submitted
-from webapp.registry.models import Inspector
-from webapp.tasks.models import Task, TaskAssignment, TaskStatus
+from webapp.inspections.record import (
+    Conflict,
+    Immutable,
+    InspectionError,
+    TaskContext,
+    content_of,
+    hash_content,
+    parse_coord,
+    parse_uuid,
+    require_draft,
+    started,
+    transition,
+)
+from webapp.tasks.models import Task, TaskStatus
+from webapp.web import FORM
 
 MAX_NOTE = 1000
 MAX_FINDING = 2000
@@ -43,46 +51,15 @@ MAX_BASIS = 500
 MAX_REMARKS = 2000
 LOCATION_REFUSED = "定位被拒绝或不可用"
 
-
-class InspectionError(ValueError):
-    """A rule was broken; ``errors`` maps field names to Chinese messages."""
-
-    def __init__(self, errors: dict[str, str] | str) -> None:
-        self.errors = errors if isinstance(errors, dict) else {"_": errors}
-        super().__init__("; ".join(self.errors.values()))
-
-
-class Immutable(InspectionError):
-    """The record was submitted: it can no longer be changed (HTTP 409)."""
-
-
-class Conflict(InspectionError):
-    """Same client UUID, different content (HTTP 409)."""
-
-
 # ------------------------------------------------------------------------------------------- access
 
 
-@dataclass
-class TaskContext:
-    task: Task
-    me: Inspector
-    assignment: TaskAssignment
-    inspection: Inspection | None = None
-    partners: list[TaskAssignment] = field(default_factory=list)
-
-    @property
-    def is_lead(self) -> bool:
-        return self.assignment.role == "lead"
-
-
-def task_context(user: Any, task_public_id: str) -> TaskContext | None:
-    """The task if ``user`` is an inspector actively assigned to it; otherwise None (the view answers 404)."""
-    me = inspector_of(user)
-    if me is None:
-        return None
+def task_context(user: User, task_public_id: str) -> TaskContext | None:
+    """The task if ``user`` may work on it (:func:`webapp.auth.access.can_work_on_task`) and it is not cancelled;
+    otherwise None (the view answers 404)."""
+    me = access.inspector_of(user)
     task = db.session.execute(select(Task).where(Task.public_id == task_public_id)).scalar_one_or_none()
-    if task is None or task.status == TaskStatus.CANCELLED:
+    if me is None or task is None or task.status == TaskStatus.CANCELLED or not access.can_work_on_task(user, task):
         return None
     mine = [a for a in task.active_assignments if a.inspector_id == me.id]
     if not mine:
@@ -112,39 +89,11 @@ def versions(task: Task) -> list[Inspection]:
     )
 
 
-def _require_draft(insp: Inspection) -> None:
-    if insp.status != InspectionStatus.DRAFT:
-        raise Immutable(_("检查记录已提交，不能再修改；如需更正请新增补充记录。"))
-
-
-def _transition(insp: Inspection, new: InspectionStatus) -> None:
-    if new not in TRANSITIONS[insp.status]:
-        raise Immutable(_("检查记录已提交，不能再修改；如需更正请新增补充记录。"))
-    insp.status = new
-
-
 # ------------------------------------------------------------------------------------------- check-in
 
 
-def _coord(raw: Any, limit: float) -> float | None:
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(value) or abs(value) > limit:
-        return None
-    return value
-
-
-def _valid_uuid(raw: Any) -> str:
-    try:
-        return str(uuid.UUID(str(raw)))
-    except (ValueError, TypeError, AttributeError):
-        raise InspectionError({"client_uuid": _("记录编号无效，请刷新页面后重试。")}) from None
-
-
 def start(
-    user: Any,
+    user: User,
     ctx: TaskContext,
     client_uuid: Any,
     lat: Any = None,
@@ -153,7 +102,7 @@ def start(
     location_error: str | None = None,
 ) -> Inspection:
     """开始检查: check in with time and position (or the reason there is none). Idempotent by UUID."""
-    cu = _valid_uuid(client_uuid)
+    cu = parse_uuid(client_uuid)
     existing = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
     if existing is not None:
         if existing.task_id != ctx.task.id:
@@ -167,7 +116,7 @@ def start(
         return ctx.inspection  # someone already started: join their draft
     if ctx.inspection is not None:
         raise Immutable(_("本任务的检查记录已提交。"))
-    lat_v, lon_v = _coord(lat, 90), _coord(lon, 180)
+    lat_v, lon_v = parse_coord(lat, 90), parse_coord(lon, 180)
     now = utcnow()
     insp = Inspection(
         client_uuid=cu,
@@ -179,7 +128,7 @@ def start(
     )
     if lat_v is not None and lon_v is not None:
         insp.checkin_lat, insp.checkin_lon = lat_v, lon_v
-        acc = _coord(accuracy, 1e6)
+        acc = parse_coord(accuracy, 1e6)
         insp.checkin_accuracy = abs(acc) if acc is not None else None
     else:
         note = (location_error or "").strip()[:100]
@@ -206,12 +155,10 @@ def start(
     return insp
 
 
-def record_partner(user: Any, ctx: TaskContext) -> Inspection:
+def record_partner(user: User, ctx: TaskContext) -> Inspection:
     """The partner confirms presence on their own phone, or the lead records the partner as present."""
-    insp = ctx.inspection
-    if insp is None:
-        raise InspectionError(_("请先开始检查。"))
-    _require_draft(insp)
+    insp = started(ctx)
+    require_draft(insp)
     if ctx.is_lead:
         partner = next((a for a in ctx.partners), None)
         if partner is None:
@@ -258,12 +205,10 @@ def answers_by_point(insp: Inspection | None) -> dict[int, ChecklistAnswer]:
     return {a.point_id: a for a in insp.answers} if insp else {}
 
 
-def save_answer(user: Any, ctx: TaskContext, point_id: Any, answer: Any, note: Any) -> ChecklistAnswer:
+def save_answer(user: User, ctx: TaskContext, point_id: Any, answer: Any, note: Any) -> ChecklistAnswer:
     """Autosave one checklist answer into the draft."""
-    insp = ctx.inspection
-    if insp is None:
-        raise InspectionError(_("请先开始检查。"))
-    _require_draft(insp)
+    insp = started(ctx)
+    require_draft(insp)
     try:
         pid = int(point_id)
     except (TypeError, ValueError):
@@ -302,11 +247,9 @@ def save_answer(user: Any, ctx: TaskContext, point_id: Any, answer: Any, note: A
     return row
 
 
-def add_finding(user: Any, ctx: TaskContext, text: Any, legal_basis: Any, point_id: Any = None) -> Finding:
-    insp = ctx.inspection
-    if insp is None:
-        raise InspectionError(_("请先开始检查。"))
-    _require_draft(insp)
+def add_finding(user: User, ctx: TaskContext, text: Any, legal_basis: Any, point_id: Any = None) -> Finding:
+    insp = started(ctx)
+    require_draft(insp)
     text_s = (text or "").strip() if isinstance(text, str) else ""
     basis_s = (legal_basis or "").strip() if isinstance(legal_basis, str) else ""
     errors = {}
@@ -337,10 +280,10 @@ def add_finding(user: Any, ctx: TaskContext, text: Any, legal_basis: Any, point_
     return finding
 
 
-def delete_finding(user: Any, ctx: TaskContext, finding: Finding) -> None:
+def delete_finding(user: User, ctx: TaskContext, finding: Finding) -> None:
     """A draft finding typed by mistake may be removed (with its photos' links); never after submit."""
-    insp = ctx.inspection
-    _require_draft(insp)
+    insp = started(ctx)
+    require_draft(insp)
     for p in list(finding.photos):
         p.finding_id = None
     audit.record(user, "inspection.finding_delete", insp, {"finding": finding.id, "text": finding.text})
@@ -419,20 +362,18 @@ def check_consistency(insp: Inspection, result: CheckResult | None, category: Pu
         if category is not None and category not in ALLOWED_CATEGORIES[result]:
             errors["category"] = _(
                 "公示类别与检查结果不一致：“%(r)s”不能公示为“%(c)s”。",
-                r=RESULT_LABELS[result](),
-                c=CATEGORY_LABELS[category](),
+                r=RESULT_LABELS[result],
+                c=CATEGORY_LABELS[category],
             )
     return errors
 
 
 def set_result(
-    user: Any, ctx: TaskContext, result: Any, category: Any, remarks: Any, required: bool = False
+    user: User, ctx: TaskContext, result: Any, category: Any, remarks: Any, required: bool = False
 ) -> Inspection:
     """Save the result into the draft (either part may still be empty); ``required`` at submit."""
-    insp = ctx.inspection
-    if insp is None:
-        raise InspectionError(_("请先开始检查。"))
-    _require_draft(insp)
+    insp = started(ctx)
+    require_draft(insp)
     r, c, errors = _parse_result(result, category, required)
     remarks_s = (remarks or "").strip() if isinstance(remarks, str) else ""
     if len(remarks_s) > MAX_REMARKS:
@@ -455,83 +396,9 @@ def set_result(
 # --------------------------------------------------------------------------------------------- submit
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat() if value else None
-
-
-def content_of(insp: Inspection) -> dict:
-    """The canonical content of a record: what is hashed, signed and shown. Photos and signatures by SHA-256."""
-    return {
-        "record": insp.client_uuid,
-        "task": insp.task.public_id,
-        "supersedes": insp.supersedes.client_uuid if insp.supersedes else None,
-        "supersede_reason": insp.supersede_reason,
-        "checkin": {
-            "at": _iso(insp.checkin_at),
-            "lat": insp.checkin_lat,
-            "lon": insp.checkin_lon,
-            "accuracy": insp.checkin_accuracy,
-            "location_note": insp.location_note,
-        },
-        "partner": {
-            "inspector": insp.partner_inspector.public_id if insp.partner_inspector else None,
-            "presence": insp.partner_presence.value if insp.partner_presence else None,
-        },
-        "answers": sorted(
-            (
-                {
-                    "point": a.point_id,
-                    "answer": a.answer.value if a.answer else None,
-                    "note": a.note,
-                    "by": a.answered_by_id,
-                }
-                for a in insp.answers
-            ),
-            key=lambda d: d["point"],
-        ),
-        "findings": [
-            {
-                "seq": f.seq,
-                "point": f.point_id,
-                "text": f.text,
-                "legal_basis": f.legal_basis,
-                "photos": sorted(p.sha256 for p in f.photos),
-            }
-            for f in sorted(insp.findings, key=lambda f: f.seq)
-        ],
-        "photos": sorted(p.sha256 for p in insp.photos),
-        "signatures": [
-            {
-                "role": s.role.value,
-                "signer": s.signer_name,
-                "png_sha256": s.png_sha256,
-                "binding_hash": s.binding_hash,
-                "refused": s.refused,
-                "refused_reason": s.refused_reason,
-            }
-            for s in insp.signatures
-        ],
-        "result": insp.result.value if insp.result else None,
-        "category": insp.category.value if insp.category else None,
-        "remarks": insp.remarks,
-    }
-
-
-def hash_content(content: dict) -> str:
-    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()
-
-
-def record_hash(insp: Inspection) -> str:
-    """Hash of the record as it is now without its signatures: what a signature is bound to."""
-    content = content_of(insp)
-    del content["signatures"]
-    return hash_content(content)
-
-
-def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category: Any, remarks: Any) -> Inspection:
+def submit(user: User, ctx: TaskContext, client_uuid: Any, result: Any, category: Any, remarks: Any) -> Inspection:
     """Submit the record. Same UUID and same content again → the same record; different content → Conflict."""
-    cu = _valid_uuid(client_uuid)
+    cu = parse_uuid(client_uuid)
     insp = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
     if insp is None or insp.task_id != ctx.task.id:
         raise InspectionError({"client_uuid": _("检查记录不存在，请刷新页面。")})
@@ -546,7 +413,7 @@ def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category:
     set_result(user, ctx, result, category, remarks, required=True)
     errors = {}
     if insp.checkin_at is None:
-        errors["_"] = _("请先签到。")
+        errors[FORM] = _("请先签到。")
     depts = {a.dept for a in ctx.task.active_assignments}
     if len(ctx.task.active_assignments) >= 2 and insp.partner_presence is None:
         errors["partner"] = _("请确认同组检查人员在场（同组人员在本人手机上确认，或由主办人员记录在场）。")
@@ -554,9 +421,7 @@ def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category:
     missing = [p for p in points(ctx) if p.id not in answered and (len(depts) <= 1 or p.dept in depts)]
     if missing:
         errors["checklist"] = _("还有%(n)s个检查项未填写。", n=len(missing))
-    from webapp.inspections.signing import missing as missing_signatures
-
-    unsigned = missing_signatures(ctx)
+    unsigned = signing.missing(ctx)
     if unsigned:
         errors["signatures"] = _(
             "还需签字（记录修改后须重新签字）：%(names)s", names="、".join(str(s.label) for s in unsigned)
@@ -566,13 +431,16 @@ def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category:
     content = content_of(insp)
     insp.content = content
     insp.content_hash = hash_content(content)
-    _transition(insp, InspectionStatus.SUBMITTED)
+    transition(insp, InspectionStatus.SUBMITTED)
     insp.submitted_at, insp.submitted_by_id = utcnow(), user.id
     old_status = ctx.task.status
     ctx.task.status = TaskStatus.SUBMITTED
     # 一公开: due 20 working days after the check (a supplementary record keeps the original's date);
     # published at once by the submitter unless the organisation reviews before publication
-    publication = on_result_submitted(user, insp)
+    # (webapp.publication) and the organisation's 复查 tasks that came due are created (webapp.rectification)
+    publication: dict[str, Any] = {}
+    for _receiver, decided in events.result_submitted.send(insp, user=user):
+        publication.update(decided or {})
     audit.record(
         user,
         "inspection.submit",
@@ -587,9 +455,9 @@ def submit(user: Any, ctx: TaskContext, client_uuid: Any, result: Any, category:
     return insp
 
 
-def supplement(user: Any, ctx: TaskContext, client_uuid: Any, reason: Any) -> Inspection:
+def supplement(user: User, ctx: TaskContext, client_uuid: Any, reason: Any) -> Inspection:
     """A supplementary record (补充记录) correcting a submitted one: a new draft copying it, with a reason."""
-    cu = _valid_uuid(client_uuid)
+    cu = parse_uuid(client_uuid)
     existing = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
     if existing is not None and existing.task_id == ctx.task.id:
         return existing
@@ -672,27 +540,3 @@ def _copy_photo(p: Photo, inspection_id: int, finding_id: int | None) -> Photo:
         uploaded_by_id=p.uploaded_by_id,
         uploaded_at=p.uploaded_at,
     )
-
-
-# ----------------------------------------------------------------------------------------------- labels
-
-RESULT_LABELS = {
-    CheckResult.NO_PROBLEM: lambda: _("未发现问题"),
-    CheckResult.IMMEDIATE: lambda: _("责令立即改正"),
-    CheckResult.DEADLINE: lambda: _("责令限期改正"),
-}
-CATEGORY_LABELS = {
-    PublishedCategory.NO_PROBLEM: lambda: _("未发现问题"),
-    PublishedCategory.NOT_DISCLOSED: lambda: _("未按规定公示应当公示的信息"),
-    PublishedCategory.FALSE_DISCLOSURE: lambda: _("公示信息隐瞒真实情况弄虚作假"),
-    PublishedCategory.UNREACHABLE: lambda: _("通过登记的住所（经营场所）无法联系"),
-    PublishedCategory.ORDERED_RECTIFY: lambda: _("发现问题已责令改正"),
-    PublishedCategory.NON_COOPERATION: lambda: _("不配合检查情节严重"),
-    PublishedCategory.NO_ACTIVITY: lambda: _("未发现开展本次抽查涉及的经营活动"),
-    PublishedCategory.PENDING_FOLLOWUP: lambda: _("发现问题待后续处理"),
-}
-ANSWER_LABELS = {
-    Answer.COMPLIES: lambda: _("符合"),
-    Answer.FAILS: lambda: _("不符合"),
-    Answer.NA: lambda: _("不适用"),
-}

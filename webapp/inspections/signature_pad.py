@@ -43,6 +43,8 @@ from typing import Any
 from flask_babel import gettext as _
 from PIL import Image, ImageDraw
 
+from webapp.web import ServiceError
+
 MAX_JSON_BYTES = 256 * 1024
 MAX_STROKES = 200
 MAX_POINTS = 5000
@@ -67,12 +69,11 @@ MAX_REFUSAL_REASON = 500
 MIN_REFUSAL_REASON = 2
 
 
-class SignatureError(ValueError):
-    """The signature cannot be accepted. ``message`` is Chinese and is shown next to the pad."""
+class SignatureError(ServiceError):
+    """The signature cannot be accepted. ``message`` is Chinese and is shown next to the pad (``strokes``)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str = "strokes") -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Signatures on the record: the unit's accompanying person and each inspector, or a recorded refusal.
 
-A signature is bound to :func:`services.record_hash` (the record without its signatures) at the time of
+A signature is bound to :func:`record.record_hash` (the record without its signatures) at the time of
 signing; when the record changes afterwards the signature no longer counts and must be given again.
 The PNG is drawn from the kept strokes (webapp/inspections/signature_pad.py), so only the strokes are stored.
 """
@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp import audit
-from webapp.auth.permissions import can_manage_org
+from webapp.auth import access
+from webapp.auth.models import User
 from webapp.db import utcnow
-from webapp.draw.services import inspector_of
 from webapp.extensions import db
 from webapp.inspections import signature_pad as pad
 from webapp.inspections.models import Signature, SignerRole
-from webapp.inspections.services import InspectionError, TaskContext, _coord, _require_draft, record_hash
+from webapp.inspections.record import InspectionError, TaskContext, parse_coord, record_hash, require_draft, started
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _number(raw: Any) -> float | None:
 
 
 def sign(
-    user: Any,
+    user: User,
     ctx: TaskContext,
     role: Any,
     *,
@@ -89,10 +89,8 @@ def sign(
     lat: Any = None,
     lon: Any = None,
 ) -> Signature:
-    insp = ctx.inspection
-    if insp is None:
-        raise InspectionError(_("请先开始检查。"))
-    _require_draft(insp)
+    insp = started(ctx)
+    require_draft(insp)
     try:
         r = SignerRole(role)
     except ValueError:
@@ -144,7 +142,7 @@ def sign(
     sig.record_hash = rec_hash
     sig.binding_hash = binding
     sig.signed_at = signed_at
-    sig.lat, sig.lon = _coord(lat, 90), _coord(lon, 180)
+    sig.lat, sig.lon = parse_coord(lat, 90), parse_coord(lon, 180)
     sig.created_by_id = user.id
     db.session.add(sig)
     insp.signatures.append(sig)
@@ -159,19 +157,14 @@ def sign(
     return sig
 
 
-def signature_for(user: Any, token: str) -> Signature | None:
+def signature_for(user: User, token: str) -> Signature | None:
     sig = db.session.execute(select(Signature).where(Signature.public_id == token)).scalar_one_or_none()
     if sig is None:
         return None
-    me = inspector_of(user)
-    if me is not None and any(a.inspector_id == me.id for a in sig.inspection.task.active_assignments):
-        return sig
-    if user.role.value in ("supervisor", "admin") and can_manage_org(user, sig.inspection.org_id):
-        return sig
-    return None
+    return sig if access.can_view_record_media(user, sig.inspection) else None
 
 
 def png_of(sig: Signature) -> bytes | None:
-    if sig.refused or not sig.strokes:
+    if sig.refused or not sig.strokes or sig.canvas_width is None or sig.canvas_height is None:
         return None
     return pad.render_png(sig.strokes, sig.canvas_width, sig.canvas_height)

@@ -9,24 +9,25 @@ from flask_login import current_user
 
 from webapp.auth.permissions import inspector_required, login_required
 from webapp.extensions import db
-from webapp.inspections import checkform, services, signing
-from webapp.inspections import notice as notice_services
+from webapp.inspections import documents, services, signing
 from webapp.inspections import photos as photo_services
-from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm, apply_errors
-from webapp.inspections.models import InspectionStatus
-from webapp.web import after_post, is_htmx, pdf_response, render
+from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm
+from webapp.inspections.labels import ANSWER_LABELS, CATEGORY_LABELS, RESULT_LABELS
+from webapp.inspections.models import Inspection, InspectionStatus
+from webapp.inspections.record import Conflict, Immutable, InspectionError, TaskContext
+from webapp.web import after_post, apply_errors, is_htmx, pdf_response, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
 
-def _ctx(public_id: str) -> services.TaskContext:
+def _ctx(public_id: str) -> TaskContext:
     ctx = services.task_context(current_user, public_id)
     if ctx is None:
         abort(404)
     return ctx
 
 
-def _record_context(ctx: services.TaskContext, **extra):
+def _record_context(ctx: TaskContext, **extra):
     insp = ctx.inspection
     result_form = extra.pop("result_form", None)
     if result_form is None:
@@ -50,9 +51,9 @@ def _record_context(ctx: services.TaskContext, **extra):
         "result_form": result_form,
         "supplement_form": extra.pop("supplement_form", None) or SupplementForm(formdata=None),
         "versions": services.versions(ctx.task),
-        "answer_labels": services.ANSWER_LABELS,
-        "result_labels": services.RESULT_LABELS,
-        "category_labels": services.CATEGORY_LABELS,
+        "answer_labels": ANSWER_LABELS,
+        "result_labels": RESULT_LABELS,
+        "category_labels": CATEGORY_LABELS,
         "new_uuid": str(uuid.uuid4()),
         "submitted": insp is not None and insp.status == InspectionStatus.SUBMITTED,
         "slots": signing.slots(ctx) if insp else [],
@@ -86,13 +87,12 @@ def start(public_id: str):
             accuracy=f.get("accuracy"),
             location_error=f.get("location_error"),
         )
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
-        status = 409 if isinstance(exc, services.Immutable | services.Conflict) else 422
         ctx = _ctx(public_id)
         return render(
             "inspections/task.html",
-            status=status,
+            status=exc.status,
             ctx=ctx,
             task=ctx.task,
             insp=ctx.inspection,
@@ -109,7 +109,7 @@ def partner(public_id: str):
     ctx = _ctx(public_id)
     try:
         services.record_partner(current_user, ctx)
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
         return _error(exc)
     db.session.commit()
@@ -120,14 +120,14 @@ def partner(public_id: str):
 @inspector_required
 def notice(public_id: str):
     ctx = _ctx(public_id)
-    return render("inspections/notice.html", ctx=ctx, task=ctx.task, notice=notice_services.notice_data(ctx))
+    return render("inspections/notice.html", ctx=ctx, task=ctx.task, notice=documents.notice_data(ctx))
 
 
 @bp.route("/tasks/<public_id>/notice.pdf")
 @inspector_required
 def notice_pdf(public_id: str):
     ctx = _ctx(public_id)
-    pdf = notice_services.notice_pdf(ctx)
+    pdf = documents.notice_pdf(ctx)
     if pdf is None:
         abort(404)
     return pdf_response(pdf, "notice.pdf")
@@ -143,10 +143,9 @@ def record(public_id: str):
     return render("inspections/record.html", **_record_context(ctx))
 
 
-def _error(exc: services.InspectionError):
-    status = 409 if isinstance(exc, services.Immutable | services.Conflict) else 422
-    msg = "；".join(exc.errors.values())
-    return render("inspections/_error.html", status=status, message=msg)
+def _error(exc: InspectionError):
+    """The message alone (the record refused the change): 409 when it was submitted meanwhile, else 422."""
+    return render("inspections/_error.html", status=exc.status, message=exc.message)
 
 
 @bp.route("/tasks/<public_id>/answers/<int:point_id>", methods=["POST"])
@@ -155,7 +154,7 @@ def answer(public_id: str, point_id: int):
     ctx = _ctx(public_id)
     try:
         row = services.save_answer(current_user, ctx, point_id, request.form.get("answer"), request.form.get("note"))
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
         return _error(exc)
     db.session.commit()
@@ -169,9 +168,9 @@ def finding_add(public_id: str):
     form = FindingForm()
     try:
         services.add_finding(current_user, ctx, form.text.data, form.legal_basis.data, form.point_id.data)
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
-        if isinstance(exc, services.Immutable):
+        if isinstance(exc, Immutable):
             return _error(exc)
         apply_errors(form, exc.errors)
         ctx = _ctx(public_id)
@@ -193,7 +192,7 @@ def finding_delete(public_id: str, finding_id: str):
         abort(404)
     try:
         services.delete_finding(current_user, ctx, finding)
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
         return _error(exc)
     db.session.commit()
@@ -207,9 +206,9 @@ def result(public_id: str):
     form = ResultForm()
     try:
         services.set_result(current_user, ctx, form.result.data, form.category.data, form.remarks.data)
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
-        if isinstance(exc, services.Immutable):
+        if isinstance(exc, Immutable):
             return _error(exc)
         apply_errors(form, exc.errors)
         return render(
@@ -224,7 +223,7 @@ def result(public_id: str):
     return redirect(url_for("inspections.record", public_id=public_id, _anchor="result-box"), code=303)
 
 
-def _saved(insp, key: str) -> str | None:
+def _saved(insp: Inspection | None, key: str) -> str | None:
     value = getattr(insp, key, None) if insp else None
     return getattr(value, "value", value)
 
@@ -240,10 +239,10 @@ def submit(public_id: str):
         services.submit(
             current_user, ctx, form.client_uuid.data, posted["result"], posted["category"], posted["remarks"]
         )
-    except services.Conflict as exc:
+    except Conflict as exc:
         db.session.rollback()
         return _error(exc)
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
         apply_errors(form, exc.errors)
         return render(
@@ -260,7 +259,7 @@ def supplement(public_id: str):
     form = SupplementForm()
     try:
         services.supplement(current_user, ctx, form.client_uuid.data, form.reason.data)
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
         apply_errors(form, exc.errors)
         return render(
@@ -291,7 +290,7 @@ def photo_upload(public_id: str, finding_id: str):
             request.form.get("client_uuid"),
             exif=exif.read(photo_services.MAX_EXIF_BYTES + 1) if exif else None,
         )
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
         return _error(exc)
     db.session.commit()
@@ -344,9 +343,9 @@ def sign(public_id: str):
             lat=f.get("lat"),
             lon=f.get("lon"),
         )
-    except services.InspectionError as exc:
+    except InspectionError as exc:
         db.session.rollback()
-        if isinstance(exc, services.Immutable):
+        if isinstance(exc, Immutable):
             return _error(exc)
         return render(
             "inspections/record.html",
@@ -375,7 +374,7 @@ def signature_png(token: str):
 @inspector_required
 def check_form_pdf(public_id: str):
     ctx = _ctx(public_id)
-    data = checkform.check_form_for(ctx)
+    data = documents.check_form_for(ctx)
     if data is None:
         abort(404)
-    return pdf_response(checkform.check_form_pdf(data), "check-form.pdf")
+    return pdf_response(documents.check_form_pdf(data), "check-form.pdf")

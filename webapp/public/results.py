@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from webapp import calendar
@@ -37,23 +36,18 @@ from webapp.catalog.models import ItemVersion
 from webapp.draw.models import Draw
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
+from webapp.inspections.labels import CATEGORY_LABELS
 from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature, superseded
-from webapp.inspections.services import CATEGORY_LABELS
 from webapp.masking import scrub
 from webapp.public.queries import etag_for
 from webapp.publication.services import check_date, visible
-from webapp.rectification.models import FollowUp, FollowUpKind, OrderStatus, RectificationOrder
+from webapp.rectification.labels import ORDER_STATUS
+from webapp.rectification.models import FollowUp, FollowUpKind, RectificationOrder
 from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment
 
 PER_PAGE = 20
 SUMMARY_CHARS = 60  # each problem is cut to this many characters in the summary
-
-ORDER_STATUS = {
-    OrderStatus.PENDING: _l("整改中（待复查）"),
-    OrderStatus.RECTIFIED: _l("已整改"),
-    OrderStatus.NOT_RECTIFIED: _l("逾期未改正"),
-}
 
 
 @dataclass
@@ -157,7 +151,7 @@ def _row(ins: Inspection, unit: Unit, item: str, org: str, today: dt.date) -> Pu
         date=check_date(ins),
         organisation=org,
         category=ins.category.value,
-        category_label=CATEGORY_LABELS[ins.category](),
+        category_label=str(CATEGORY_LABELS[ins.category]),
         problems=[_summary(t, names) for t in findings.scalars()],
         rectification_status=order.status.value if order else None,
         rectification_label=str(ORDER_STATUS[order.status]) if order else None,

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,6 +27,7 @@ from webapp.extensions import limiter
 from webapp.public import catalog, queries, results
 from webapp.public import feed as atom
 from webapp.public.example import worked_example
+from webapp.rectification.services import find_for_check
 from webapp.web import render
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -216,10 +217,6 @@ def plans():
 @limiter.limit("30 per minute")
 def notice_check():
     """查验整改通知书: the number and the unit's USCC from a paper notice lead to its verification page."""
-    from flask import redirect
-
-    from webapp.rectification.services import find_for_check
-
     number, uscc = request.args.get("number", "").strip(), request.args.get("uscc", "").strip()
     error, status, missing = None, 200, {}
     if "number" in request.args or "uscc" in request.args:

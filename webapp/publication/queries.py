@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, func, or_, select
 
 from webapp import calendar
-from webapp.auth.permissions import visible_org_ids
+from webapp.auth.access import visible_org_ids
 from webapp.catalog.models import ItemVersion
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus, superseded

@@ -22,23 +22,20 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from webapp import audit, calendar
-from webapp.auth.models import Organisation
+from webapp.auth.models import Organisation, User
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.inspections.models import Inspection, InspectionStatus
 from webapp.rectification.models import FollowUp, FollowUpKind, RectificationOrder
+from webapp.web import ServiceError
 
 RESULT_WORKING_DAYS = 20  # results: public within 20 working days of the check
 PENALTY_WORKING_DAYS = 7  # penalties: public within 7 working days of the decision
 _SPAN = dt.timedelta(days=120)  # calendar days that surely hold 20 working days, even over 春节
 
 
-class PublicationError(ValueError):
+class PublicationError(ServiceError):
     """A rule was broken; ``field`` names the form field the Chinese message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # ------------------------------------------------------------------------------------------ dates
@@ -84,10 +81,11 @@ def review_on(org_id: int) -> bool:
 # ------------------------------------------------------------------------------------- on entry
 
 
-def on_result_submitted(user: Any, ins: Inspection) -> dict:
+def on_result_submitted(ins: Inspection, *, user: User | None = None, **_kw: Any) -> dict:
     """Set the due date of a just-submitted result; publish it at once unless its organisation reviews first.
 
-    Returns what was decided, for the caller's audit event.
+    Receiver of ``events.result_submitted`` (wired in ``webapp/__init__.py``). Returns what was decided, for
+    the sender's audit event.
     """
     ins.publish_due_on = result_due_on(ins)
     if ins.published_at is None and not review_on(ins.org_id):
@@ -95,8 +93,11 @@ def on_result_submitted(user: Any, ins: Inspection) -> dict:
     return {"publish_due_on": ins.publish_due_on.isoformat(), "published": ins.published_at is not None}
 
 
-def on_penalty_recorded(actor: Any, fu: FollowUp, org_id: int) -> dict:
-    """Same for a penalty decision (行政处罚): due ``decision_date`` + 7 working days."""
+def on_penalty_recorded(fu: FollowUp, *, actor: User | None = None, org_id: int, **_kw: Any) -> dict:
+    """Same for a penalty decision (行政处罚): due ``decision_date`` + 7 working days.
+
+    Receiver of ``events.penalty_recorded``.
+    """
     if fu.kind != FollowUpKind.PENALTY or fu.decision_date is None:
         return {}
     fu.publish_due_on = penalty_due_on(fu.decision_date)
@@ -119,7 +120,7 @@ def _stamp(model: type, row_id: int, by_id: int | None, now: dt.datetime) -> boo
 
 
 def publish(
-    actor: Any,
+    actor: User,
     inspections: list[Inspection] = (),
     penalties: list[tuple[FollowUp, int]] = (),
     today: dt.date | None = None,
@@ -182,7 +183,7 @@ def run_batch(today: dt.date | None = None, limit: int = 500) -> tuple[int, int]
     )
 
 
-def set_review(actor: Any, org: Organisation, enabled: bool, reason: str) -> bool:
+def set_review(actor: User, org: Organisation, enabled: bool, reason: str) -> bool:
     """Turn 公示前审核 on or off for ``org``, with a reason. Returns False when nothing changed."""
     from flask_babel import gettext as _
 

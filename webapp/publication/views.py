@@ -1,4 +1,4 @@
-"""公示管理: the supervisors' page for publication deadlines, and ``flask publication run``.
+"""公示管理: the supervisors' page for publication deadlines (the daily command is in ``cli``).
 
 The page lists, for the organisations the supervisor oversees, the results awaiting review (待公示), the
 checks near or past their deadline that are still not entered (即将超期 / 已超期未录入), penalties awaiting
@@ -8,7 +8,6 @@ own organisation's 公示前审核. The rules live in ``services``; the look-ups
 
 from __future__ import annotations
 
-import click
 from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,7 +21,7 @@ from webapp.auth.models import Organisation
 from webapp.auth.permissions import supervisor_required
 from webapp.extensions import db
 from webapp.publication import queries, services
-from webapp.web import after_post, render
+from webapp.web import after_post, apply_errors, render
 
 bp = Blueprint("publication", __name__, url_prefix="/publication")
 
@@ -99,24 +98,9 @@ def review():
         changed = services.set_review(current_user, org, form.review.data == "on", form.reason.data or "")
     except services.PublicationError as e:
         db.session.rollback()
-        form.reason.errors = [str(e)]
-        return _render(form, 422)
+        apply_errors(form, e.errors)
+        return _render(form, e.status)
     db.session.commit()
     if changed:
         flash(_("已开启公示前审核。") if org.publication_review else _("已关闭公示前审核。"), "success")
     return after_post(url_for("publication.index"))
-
-
-@bp.cli.command("run")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="Today (YYYY-MM-DD); default: now.")
-def run_cli(day) -> None:
-    """Stamp as published everything whose publication deadline has come (run daily, e.g. from cron)."""
-    today = day.date() if day else calendar.today()
-    results = penalties = 0
-    while True:
-        r, p = services.run_batch(today)
-        db.session.commit()
-        results, penalties = results + r, penalties + p
-        if not r and not p:
-            break
-    click.echo(f"{results} result(s) and {penalties} penalty decision(s) published at their deadline")

@@ -8,117 +8,37 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import false, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from webapp import audit, calendar
-from webapp.auth.models import Organisation, Role
-from webapp.auth.permissions import visible_org_ids
+from webapp import audit, calendar, events
+from webapp.auth.access import visible_org_ids
+from webapp.auth.models import Organisation, User
 from webapp.db import utcnow
-from webapp.documents import pdf as onsite
 from webapp.extensions import db
+from webapp.inspections.models import CheckResult, Inspection, InspectionStatus
 from webapp.masking import mask_name, scrub
-from webapp.publication.services import on_penalty_recorded
 from webapp.rectification.models import (
-    DEFAULT_PATTERNS,
     FollowUp,
     FollowUpKind,
     OrderCounter,
     OrderKind,
     OrderStatus,
-    OrgNoticeSettings,
     RectificationOrder,
 )
+from webapp.rectification.numbering import NumberingError, allocate_seq, format_order_number, numbering_for
 from webapp.registry.models import CreditLevel, Inspector, RiskLevel, Unit
-from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
+from webapp.tasks import services as task_services
+from webapp.tasks.models import Task
+from webapp.web import ServiceError
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DEADLINE_DAYS = 60
+ORDER_RESULTS = {CheckResult.IMMEDIATE, CheckResult.DEADLINE}  # the check results that call for an order
 
 
-class OrderError(ValueError):
-    """A rule was broken; ``field`` names the form field the Chinese message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-def today_local() -> dt.date:
-    return dt.datetime.now(SHANGHAI).date()
-
-
-# ------------------------------------------------------------------------------------------ numbering
-
-
-def numbering_for(org: Organisation) -> tuple[dict[str, str], str]:
-    """({kind: pattern}, abbr) of an organisation; the abbreviation defaults to its short name."""
-    s = db.session.execute(select(OrgNoticeSettings).where(OrgNoticeSettings.org_id == org.id)).scalar_one_or_none()
-    if s is not None:
-        return {"deadline": s.pattern_deadline, "immediate": s.pattern_immediate}, s.abbr
-    return dict(DEFAULT_PATTERNS), org.short_name or org.name
-
-
-def set_numbering(
-    actor: Any, org: Organisation, abbr: str, pattern_deadline: str, pattern_immediate: str
-) -> OrgNoticeSettings:
-    """Set an organisation's 文书代字 and patterns (checked by webapp.documents.pdf)."""
-    abbr, pattern_deadline, pattern_immediate = abbr.strip(), pattern_deadline.strip(), pattern_immediate.strip()
-    for name, pattern in (("pattern_deadline", pattern_deadline), ("pattern_immediate", pattern_immediate)):
-        try:
-            onsite.format_order_number(pattern, abbr or "X", 2026, 1)
-        except onsite.NoticeError as e:
-            raise OrderError(e.message, name if abbr else "abbr") from None
-    if pattern_deadline.replace("{abbr}", abbr) == pattern_immediate.replace("{abbr}", abbr):
-        raise OrderError(_("两种文书的编号格式不能相同"), "pattern_immediate")
-    s = db.session.execute(select(OrgNoticeSettings).where(OrgNoticeSettings.org_id == org.id)).scalar_one_or_none()
-    new = {"abbr": abbr, "pattern_deadline": pattern_deadline, "pattern_immediate": pattern_immediate}
-    old = {k: getattr(s, k) for k in new} if s else None
-    if s is None:
-        s = OrgNoticeSettings(org_id=org.id, **new)
-        db.session.add(s)
-    else:
-        for k, v in new.items():
-            setattr(s, k, v)
-        s.updated_at = utcnow()
-    audit.record(actor, "notice.numbering", s, {"old": old, "new": new}, org_id=org.id)
-    return s
-
-
-def example_numbers(org: Organisation) -> dict[str, str]:
-    """What the next numbers would look like (not allocated)."""
-    patterns, abbr = numbering_for(org)
-    year = today_local().year
-    out = {}
-    for kind in OrderKind:
-        try:
-            out[kind.value] = onsite.format_order_number(patterns[kind.value], abbr, year, 1)
-        except onsite.NoticeError as e:
-            out[kind.value] = e.message
-    return out
-
-
-def allocate_seq(org_id: int, year: int, kind: str) -> int:
-    """The next number for (org, year, kind), gap-free and unique under concurrency.
-
-    One atomic upsert: ``INSERT … ON CONFLICT DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq``.
-    On PostgreSQL the updated row stays locked until the caller's transaction ends, so a second issuer
-    waits and then reads the committed value; a rollback returns the number. On SQLite the statement
-    takes the database write lock, which serialises writers the same way.
-    """
-    dialect = db.session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = OrderCounter.__table__
-    stmt = ins(table).values(org_id=org_id, year=year, kind=kind, last_seq=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.org_id, table.c.year, table.c.kind],
-        set_={"last_seq": table.c.last_seq + 1},
-    ).returning(table.c.last_seq)
-    return int(db.session.execute(stmt).scalar_one())
+class OrderError(ServiceError):
+    """A rule of the orders was broken; ``field`` names the form field the Chinese message belongs to."""
 
 
 # -------------------------------------------------------------------------------------------- issuing
@@ -139,9 +59,14 @@ def clean_problems(problems: list[dict]) -> list[dict]:
     return cleaned
 
 
+def order_allowed(inspection: Inspection) -> bool:
+    """An order (责令立即改正 / 责令限期改正) only on a submitted record whose result calls for one."""
+    return inspection.status == InspectionStatus.SUBMITTED and inspection.result in ORDER_RESULTS
+
+
 def issue_order(
-    actor: Any,
-    inspection: Any,
+    actor: User,
+    inspection: Inspection,
     kind: OrderKind | str,
     problems: list[dict],
     deadline_days: int = 0,
@@ -150,8 +75,10 @@ def issue_order(
 ) -> RectificationOrder:
     """Issue a 责令立即改正 or 责令限期改正 order for an inspection's problems, with its number and deadline."""
     kind = OrderKind(kind)
-    if getattr(getattr(inspection, "result", None), "value", None) == "no_problem":
+    if inspection.result == CheckResult.NO_PROBLEM:
         raise OrderError(_("检查结果为未发现问题，不能制发整改文书"), "kind")
+    if not order_allowed(inspection):
+        raise OrderError(_("检查记录提交且检查结果为责令改正后，才能制发整改文书"), "kind")
     cleaned = clean_problems(problems)
     if kind == OrderKind.DEADLINE:
         if not 1 <= int(deadline_days) <= MAX_DEADLINE_DAYS:
@@ -161,16 +88,18 @@ def issue_order(
     task = db.session.get(Task, inspection.task_id)
     if task is None:
         raise OrderError(_("检查记录没有对应的任务"))
-    today = today or today_local()
+    today = today or calendar.today()
     deadline = calendar.add_working_days(
         today, int(deadline_days), calendar.db_overrides(today, today + dt.timedelta(days=3 * MAX_DEADLINE_DAYS))
     )
     org = db.session.get(Organisation, task.org_id)
+    if org is None:
+        raise OrderError(_("检查记录没有对应的任务"))
     patterns, abbr = numbering_for(org)
     seq = allocate_seq(org.id, today.year, kind.value)
     try:
-        number = onsite.format_order_number(patterns[kind.value], abbr, today.year, seq)
-    except onsite.NoticeError as e:
+        number = format_order_number(patterns[kind.value], abbr, today.year, seq)
+    except NumberingError as e:
         raise OrderError(e.message) from None
     order = RectificationOrder(
         org_id=org.id,
@@ -205,6 +134,7 @@ def issue_order(
         },
         org_id=org.id,
     )
+    create_due_reinspections(None, today, org_id=org.id)
     return order
 
 
@@ -237,9 +167,11 @@ def find_for_check(number: str, uscc: str) -> RectificationOrder | None:
     ).scalar_one_or_none()
 
 
-def list_orders(user: Any, state: str = "", today: dt.date | None = None, limit: int = 100) -> list[RectificationOrder]:
+def list_orders(
+    user: User, state: str = "", today: dt.date | None = None, limit: int = 100
+) -> list[RectificationOrder]:
     """Orders of the organisations a supervisor manages, newest first; ``state`` pending / overdue / rectified."""
-    today = today or today_local()
+    today = today or calendar.today()
     q = select(RectificationOrder).order_by(RectificationOrder.issued_at.desc(), RectificationOrder.id.desc())
     ids = visible_org_ids(user)
     if ids is not None:
@@ -256,53 +188,8 @@ def list_orders(user: Any, state: str = "", today: dt.date | None = None, limit:
     return list(db.session.execute(q.limit(limit)).scalars())
 
 
-def _inspector_of(user: Any) -> Inspector | None:
-    return db.session.execute(select(Inspector).where(Inspector.user_id == user.id)).scalar_one_or_none()
-
-
-def _task_ids(order: RectificationOrder) -> list[int]:
-    return [order.task_id] + ([order.reinspection_task_id] if order.reinspection_task_id else [])
-
-
-def _assigned(user: Any, task_ids: list[int]) -> bool:
-    """``user`` is an inspector actively assigned to one of the tasks."""
-    if not getattr(user, "is_authenticated", False) or user.role != Role.INSPECTOR:
-        return False
-    me = _inspector_of(user)
-    if me is None:
-        return False
-    found = db.session.execute(
-        select(TaskAssignment.id).where(
-            TaskAssignment.task_id.in_(task_ids),
-            TaskAssignment.inspector_id == me.id,
-            TaskAssignment.active.is_(True),
-        )
-    ).first()
-    return found is not None
-
-
-def can_view_order(user: Any, order: RectificationOrder) -> bool:
-    """Supervisors of the issuing organisation (or above it) and the inspectors assigned to its task or 复查."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == Role.SUPERVISOR:
-        ids = visible_org_ids(user)
-        return ids is not None and order.org_id in ids
-    return _assigned(user, _task_ids(order))
-
-
-def can_issue(user: Any, inspection: Any) -> bool:
-    """Only the inspectors assigned to the inspection's task issue its orders."""
-    return _assigned(user, [inspection.task_id])
-
-
-def can_record_outcome(user: Any, order: RectificationOrder) -> bool:
-    """The inspectors of the 复查 task (or of the original task) record whether the problems were put right."""
-    return _assigned(user, _task_ids(order))
-
-
-def problems_from_findings(inspection: Any) -> list[dict]:
-    return [{"text": f.text, "basis": f.legal_basis or ""} for f in getattr(inspection, "findings", [])]
+def problems_from_findings(inspection: Inspection) -> list[dict]:
+    return [{"text": f.text, "basis": f.legal_basis or ""} for f in inspection.findings]
 
 
 def orders_of_inspection(inspection_id: int) -> list[RectificationOrder]:
@@ -335,7 +222,7 @@ class PublicNotice:
 
 
 def public_view(order: RectificationOrder, today: dt.date | None = None) -> PublicNotice:
-    today = today or today_local()
+    today = today or calendar.today()
     unit = order.unit
     people = [i.name for i in inspectors_of(order)] + [
         n for n in (unit.legal_rep, unit.safety_person, unit.contact_name) if n
@@ -353,86 +240,37 @@ def public_view(order: RectificationOrder, today: dt.date | None = None) -> Publ
     )
 
 
-def notice_pdf(order: RectificationOrder, verify_url: str) -> bytes:
-    """The 《责令限期改正通知书》 PDF (full names: it is handed to the unit), with the QR code to ``verify_url``."""
-    if order.kind != OrderKind.DEADLINE:
-        raise OrderError(_("责令立即改正不制作限期改正通知书"))
-    people = [
-        onsite.Inspector(name=i.name, organisation=i.org.name, certificate_no=i.cert_no or "")
-        for i in inspectors_of(order)
-    ]
-    if len(people) < 2 or not all(p.certificate_no for p in people):
-        people = []  # the PDF lists inspectors only when both, with certificates, are known
-    data = onsite.RectificationNotice(
-        number=order.number,
-        unit_name=order.unit.name,
-        problems=[onsite.Problem(description=p["text"], legal_basis=p["basis"]) for p in order.problems],
-        deadline=order.deadline,
-        issuing_org=order.org.name,
-        issue_date=order.issued_on,
-        verify_url=verify_url,
-        unit_address=order.unit.address or "",
-        inspectors=tuple(people),
-    )
-    try:
-        return onsite.rectification_notice_pdf(data)
-    except onsite.NoticeError as e:
-        raise OrderError(e.message) from None
-
-
-def qr_svg(url: str) -> str:
-    return onsite.qr_svg(url)
-
-
 # -------------------------------------------------------------------------------------- re-inspection
 
 
-def create_due_reinspections(actor: Any = None, today: dt.date | None = None) -> list[Task]:
-    """A 复查 task for every pending order whose deadline has passed, for the same inspectors.
+def create_due_reinspections(
+    actor: User | None = None, today: dt.date | None = None, *, org_id: int | None = None
+) -> list[Task]:
+    """A 复查 task for every pending order whose deadline has passed (of ``org_id``, or of every organisation).
 
-    Idempotent, also when two runs overlap: an order that already has its 复查 task is skipped. Planned for
-    the next working day.
+    The task itself is made by :func:`webapp.tasks.services.create_reinspection` (same unit, item and
+    inspectors), planned for the next working day. Idempotent, also when two runs overlap: an order that
+    already has its 复查 task is skipped. Called by the daily ``flask rectification reinspections`` and on the
+    submit paths (a record submitted, an order issued, a 复查 outcome recorded), never by a page load.
     """
-    today = today or today_local()
+    today = today or calendar.today()
     if db.session.get_bind().dialect.name == "sqlite":
         # Take SQLite's write lock before reading, so a concurrent run cannot read the same orders as due
         # (pysqlite only begins a transaction at the first write). PostgreSQL locks the rows: FOR UPDATE.
         db.session.execute(update(OrderCounter).where(false()).values(last_seq=OrderCounter.last_seq))
-    due = (
-        db.session.execute(
-            select(RectificationOrder)
-            .where(
-                RectificationOrder.status == OrderStatus.PENDING,
-                RectificationOrder.deadline < today,
-                RectificationOrder.reinspection_task_id.is_(None),
-            )
-            .order_by(RectificationOrder.id)
-            .with_for_update()
-        )
-        .scalars()
-        .all()
+    query = select(RectificationOrder).where(
+        RectificationOrder.status == OrderStatus.PENDING,
+        RectificationOrder.deadline < today,
+        RectificationOrder.reinspection_task_id.is_(None),
     )
+    if org_id is not None:
+        query = query.where(RectificationOrder.org_id == org_id)
+    due = db.session.execute(query.order_by(RectificationOrder.id).with_for_update()).scalars().all()
     created = []
-    planned = calendar.add_working_days(today, 1, calendar.db_overrides(today, today + dt.timedelta(days=30)))
+    if due:
+        planned = calendar.add_working_days(today, 1, calendar.db_overrides(today, today + dt.timedelta(days=30)))
     for order in due:
-        src = order.task
-        task = Task(
-            org_id=src.org_id,
-            unit_id=src.unit_id,
-            item_version_id=src.item_version_id,
-            kind=TaskKind.REINSPECTION,
-            planned_date=planned,
-            status=TaskStatus.PLANNED,
-            parent_task_id=src.id,
-            origin_note=_("复查：%(number)s", number=order.number),
-            created_by_id=getattr(actor, "id", None),
-        )
-        db.session.add(task)
-        db.session.flush()
-        for a in src.active_assignments:
-            db.session.add(
-                TaskAssignment(task_id=task.id, slot=a.slot, dept=a.dept, role=a.role, inspector_id=a.inspector_id)
-            )
+        task = task_services.create_reinspection(actor, order.task, planned, _("复查：%(number)s", number=order.number))
         order.reinspection_task_id = task.id
         audit.record(
             actor,
@@ -446,11 +284,16 @@ def create_due_reinspections(actor: Any = None, today: dt.date | None = None) ->
     return created
 
 
+def on_result_submitted(inspection: Inspection, **_kw: Any) -> None:
+    """Receiver of ``events.result_submitted``: the organisation's 复查 tasks that came due are created."""
+    create_due_reinspections(None, calendar.today(), org_id=inspection.org_id)
+
+
 RISK_UP = {RiskLevel.GREEN: RiskLevel.BLUE, RiskLevel.BLUE: RiskLevel.YELLOW, RiskLevel.YELLOW: RiskLevel.RED}
 
 
 def record_outcome(
-    actor: Any,
+    actor: User,
     order: RectificationOrder,
     results: bool | list[bool],
     note: str = "",
@@ -473,7 +316,7 @@ def record_outcome(
         raise OrderError(_("请逐项填写每个问题的整改情况"), "results")
     rectified = all(results)
     note = (note or "").strip()
-    publication: dict = {}
+    publication: dict[str, Any] = {}
     old = order.status.value
     if rectified:
         order.status = OrderStatus.RECTIFIED
@@ -497,7 +340,9 @@ def record_outcome(
             created_by_id=getattr(actor, "id", None),
         )
         db.session.add(fu)
-        publication = on_penalty_recorded(actor, fu, order.org_id)  # 一公开: 7 working days after the decision
+        # 一公开: a penalty is due 7 working days after its decision (webapp.publication)
+        for _receiver, decided in events.penalty_recorded.send(fu, actor=actor, org_id=order.org_id):
+            publication.update(decided or {})
         _worsen_unit(actor, order.unit, order)
     order.status_at = utcnow()
     order.status_note = note or None
@@ -515,10 +360,11 @@ def record_outcome(
         },
         org_id=order.org_id,
     )
+    create_due_reinspections(None, calendar.today(), org_id=order.org_id)
     return order
 
 
-def _worsen_unit(actor: Any, unit: Unit, order: RectificationOrder) -> None:
+def _worsen_unit(actor: User, unit: Unit, order: RectificationOrder) -> None:
     """Not put right by the deadline: credit becomes 较差 and the risk level goes up one step (future draws)."""
     changes = audit.diff(
         unit,

@@ -1,4 +1,5 @@
-"""Notices: the public verification page behind every QR code, the printable notice and its PDF.
+"""Rectification orders: issuing, the 复查 outcome, numbering, the public verification page behind every QR code,
+the printable notice and its PDF.
 
 ``/v/<token>`` is open to anyone (``@public``), sets no cookie (its layout never touches the session or the
 CSRF token), is not indexed and sends no referrer (the token is the proof). Unknown tokens answer 404 with
@@ -10,26 +11,36 @@ from __future__ import annotations
 
 import datetime as dt
 
-import click
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp import calendar
+from webapp.auth import access
 from webapp.auth.models import Organisation
 from webapp.auth.permissions import inspector_required, login_required, public, supervisor_required
+from webapp.documents import qr
 from webapp.extensions import db
 from webapp.inspections.models import Inspection
-from webapp.rectification import services
-from webapp.rectification.forms import FOLLOW_UP_LABELS, KIND_LABELS, IssueForm, NumberingForm, OutcomeForm
+from webapp.rectification import documents, services
+from webapp.rectification.forms import IssueForm, NumberingForm, OutcomeForm
+from webapp.rectification.labels import FOLLOW_UP, ORDER_KIND, ORDER_STATE
 from webapp.rectification.models import OrderStatus, RectificationOrder
-from webapp.web import after_post, pdf_response, render
+from webapp.rectification.numbering import example_numbers, numbering_for, set_numbering
+from webapp.web import ConflictError, ServiceError, after_post, apply_errors, pdf_response, render
 
-bp = Blueprint("rectification", __name__, cli_group="notices")  # `flask notices reinspections` until it moves
+bp = Blueprint("rectification", __name__)
 
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"ORDER_KIND": KIND_LABELS, "FOLLOW_UP": FOLLOW_UP_LABELS}
+    return {"ORDER_KIND": ORDER_KIND, "FOLLOW_UP": FOLLOW_UP, "ORDER_STATE": ORDER_STATE}
+
+
+@bp.app_context_processor
+def _order_rule() -> dict:
+    """Every page may ask whether an order can be issued on a record (e.g. the record page's button)."""
+    return {"order_allowed": services.order_allowed}
 
 
 def _verify_url(order: RectificationOrder) -> str:
@@ -52,7 +63,7 @@ def verify(token: str):
 
 def _order_or_404(order_id: int) -> RectificationOrder:
     order = db.session.get(RectificationOrder, order_id)
-    if order is None or not services.can_view_order(current_user, order):
+    if order is None or not access.can_view_order(current_user, order):
         abort(404)
     return order
 
@@ -65,11 +76,11 @@ def notice(order_id: int):
     return render(
         "rectification/notice.html",
         order=order,
-        state=order.display_status(services.today_local()),
+        state=order.display_status(calendar.today()),
         inspectors=services.inspectors_of(order),
         verify_url=url,
-        qr=services.qr_svg(url),
-        can_record=order.status == OrderStatus.PENDING and services.can_record_outcome(current_user, order),
+        qr=qr.svg(url),
+        can_record=order.status == OrderStatus.PENDING and access.can_record_outcome(current_user, order),
     )
 
 
@@ -77,9 +88,8 @@ def notice(order_id: int):
 @login_required
 def notice_pdf(order_id: int):
     order = _order_or_404(order_id)
-    try:
-        body = services.notice_pdf(order, _verify_url(order))
-    except services.OrderError:
+    body = documents.notice_pdf(order, _verify_url(order))
+    if body is None:
         abort(404)
     return pdf_response(body, f"notice-{order.id}.pdf")
 
@@ -93,7 +103,7 @@ def orders():
     """整改文书 of the supervisor's organisations, filtered by status."""
     state = request.args.get("state", "")
     state = state if state in STATES else ""
-    today = services.today_local()
+    today = calendar.today()
     return render(
         "rectification/orders.html",
         block="order_list",
@@ -111,20 +121,22 @@ def orders():
 def issue(inspection_id: int):
     """An assigned inspector issues a 责令立即改正 / 责令限期改正 for the inspection's problems."""
     inspection = db.session.get(Inspection, inspection_id)
-    if inspection is None or not services.can_issue(current_user, inspection):
+    if inspection is None or not access.can_issue_order(current_user, inspection):
         abort(404)
+    if not services.order_allowed(inspection):
+        raise ConflictError(_("只有已提交且检查结果为责令改正的检查记录才能制发整改文书。"))
     if request.method == "POST":
         form = IssueForm()
     else:
         found = services.problems_from_findings(inspection)
         kind = getattr(inspection.result, "value", None)
         form = IssueForm(
-            data={"problems": [*found, {"text": "", "basis": ""}], "kind": kind if kind in KIND_LABELS else "deadline"}
+            data={"problems": [*found, {"text": "", "basis": ""}], "kind": kind if kind in ORDER_KIND else "deadline"}
         )
     if form.validate_on_submit():
         days_raw = (form.deadline_days.data or "").strip()
         if form.kind.data == "deadline" and not days_raw.isdigit():
-            form.add_error("deadline_days", _("请填写整改期限（工作日数）"))
+            apply_errors(form, {"deadline_days": _("请填写整改期限（工作日数）")})
         else:
             try:
                 order = services.issue_order(
@@ -134,9 +146,9 @@ def issue(inspection_id: int):
                     [{"text": p.text.data, "basis": p.basis.data} for p in form.problems],
                     int(days_raw or 0),
                 )
-            except services.OrderError as e:
+            except ServiceError as e:
                 db.session.rollback()
-                form.add_error(e.field, str(e))
+                apply_errors(form, e.errors)
             else:
                 db.session.commit()
                 flash(_("已制发文书：%(number)s", number=order.number), "success")
@@ -160,7 +172,7 @@ def issue(inspection_id: int):
 @inspector_required
 def outcome(order_id: int):
     order = db.session.get(RectificationOrder, order_id)
-    if order is None or not services.can_record_outcome(current_user, order):
+    if order is None or not access.can_record_outcome(current_user, order):
         abort(404)
     if order.status != OrderStatus.PENDING:
         return redirect(url_for("rectification.notice", order_id=order.id))
@@ -172,9 +184,9 @@ def outcome(order_id: int):
         try:
             decision_date = dt.date.fromisoformat(raw_date) if raw_date else None
         except ValueError:
-            form.add_error("decision_date", _("日期格式应为 2026-12-01"))
+            apply_errors(form, {"decision_date": _("日期格式应为 2026-12-01")})
         if any(a not in ("yes", "no") for a in answers):
-            form.add_error(None, _("请逐项选择每个问题是否已改正"))
+            form.form_errors.append(_("请逐项选择每个问题是否已改正"))
         if not form.errors and not form.form_errors:
             try:
                 services.record_outcome(
@@ -187,9 +199,9 @@ def outcome(order_id: int):
                     decision_date=decision_date,
                     referred_to=form.referred_to.data or "",
                 )
-            except services.OrderError as e:
+            except ServiceError as e:
                 db.session.rollback()
-                form.add_error(e.field, str(e))
+                apply_errors(form, e.errors)
             else:
                 db.session.commit()
                 flash(_("已记录复查结果"), "success")
@@ -208,22 +220,22 @@ def outcome(order_id: int):
 def numbering():
     """The supervisor's organisation's 文书代字 and number patterns."""
     org = db.session.get(Organisation, current_user.org_id)
-    patterns, abbr = services.numbering_for(org)
+    patterns, abbr = numbering_for(org)
     form = NumberingForm(
         data={"abbr": abbr, "pattern_deadline": patterns["deadline"], "pattern_immediate": patterns["immediate"]}
     )
     if form.validate_on_submit():
         try:
-            services.set_numbering(
+            set_numbering(
                 current_user,
                 org,
                 form.abbr.data or "",
                 form.pattern_deadline.data or "",
                 form.pattern_immediate.data or "",
             )
-        except services.OrderError as e:
+        except ServiceError as e:
             db.session.rollback()
-            form.add_error(e.field, str(e))
+            apply_errors(form, e.errors)
         else:
             db.session.commit()
             flash(_("已保存文书编号设置"), "success")
@@ -231,16 +243,7 @@ def numbering():
     status = 422 if request.method == "POST" else 200
     example = None
     if not form.errors and not form.form_errors:
-        example = services.example_numbers(org)
+        example = example_numbers(org)
     return render(
         "rectification/numbering.html", block="numbering_form", status=status, form=form, org=org, example=example
     )
-
-
-@bp.cli.command("reinspections")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="Today (YYYY-MM-DD); default: now.")
-def reinspections_cli(day) -> None:
-    """Create the 复查 task for every order whose deadline has passed (run daily, e.g. from cron)."""
-    tasks = services.create_due_reinspections(None, day.date() if day else None)
-    db.session.commit()
-    click.echo(f"{len(tasks)} re-inspection task(s) created")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as stdnum_uscc
@@ -11,6 +12,16 @@ from stdnum.cn import uscc as stdnum_uscc
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 PHONE_RE = re.compile(r"^(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?$")
 _ORG_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import template and export (units/columns.py, inspectors/columns.py)."""
+
+    field: str
+    header: str  # the Chinese column header in import templates and exports
+    aliases: tuple[str, ...] = ()
+    required: bool = False
 
 
 def clean_uscc(value: str | None) -> str:

@@ -29,6 +29,9 @@ class TaskKind(enum.StrEnum):
     REINSPECTION = "reinspection"  # 复查
 
 
+MANUAL_KINDS = (TaskKind.COMPLAINT, TaskKind.REFERRAL)  # made by hand, marked 非随机抽取
+
+
 class TaskStatus(enum.StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"

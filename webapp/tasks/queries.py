@@ -1,222 +1,23 @@
-"""An inspector's own tasks (我的任务), grouped the way a person plans a day: overdue, today, this week, later, done.
+"""Read-only task look-ups: this month's task counts of the organisations a user oversees.
 
-Only tasks where the inspector holds an active assignment are listed (a replaced inspector loses the task);
-tasks of an abandoned draw are cancelled and not shown. Drawn tasks are listed before publication too: the
-assigned inspectors are among the few who may see an unpublished draw.
-
-Before listing, :func:`ensure_reinspections` creates the 复查 tasks whose order deadline has passed, so a
-re-inspection shows up the moment it is due (the daily ``flask notices reinspections`` command is the
-backstop). Tasks with a pending 《责令限期改正通知书》 carry its deadline and the working days left.
+An inspector's own list (我的任务) reads inspections, orders and publication deadlines too and lives above
+them, in ``webapp.home.queries``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
-from webapp import calendar
+from webapp.auth.access import visible_org_ids
+from webapp.auth.models import User
 from webapp.extensions import db
-from webapp.rectification.models import OrderKind, OrderStatus, RectificationOrder
-from webapp.registry.models import Inspector
-from webapp.tasks.models import Task, TaskAssignment, TaskStatus
-
-GROUPS = ("overdue", "today", "week", "later", "done")
+from webapp.tasks.models import Task, TaskStatus
 
 
-@dataclass
-class Deadline:
-    """A pending 责令限期改正 order of a task (or the order a 复查 task checks) and its countdown."""
-
-    order: RectificationOrder
-    days_left: int  # working days after today up to the deadline; negative once it has passed
-    reinspection: bool  # the task is the order's 复查
-
-    @property
-    def overdue(self) -> bool:
-        return self.days_left < 0
-
-
-@dataclass
-class TaskRow:
-    task: Task
-    my_role: str  # lead | assist
-    partners: list[Inspector]
-    deadline: Deadline | None = None
-    publish_by: dt.date | None = None  # done tasks: the result is due on the public site by this day
-    publish_days_left: int | None = None
-
-
-@dataclass
-class MyTasks:
-    groups: dict[str, list[TaskRow]] = field(default_factory=lambda: {g: [] for g in GROUPS})
-
-    @property
-    def total(self) -> int:
-        return sum(len(v) for v in self.groups.values())
-
-
-def group_of(task: Task, today: dt.date) -> str:
-    if task.status == TaskStatus.SUBMITTED:
-        return "done"
-    if task.planned_date < today:
-        return "overdue"
-    if task.planned_date == today:
-        return "today"
-    week_end = today + dt.timedelta(days=6 - today.weekday())
-    return "week" if task.planned_date <= week_end else "later"
-
-
-def ensure_reinspections(org_id: int, today: dt.date) -> int:
-    """Create the due 复查 tasks if an order of ``org_id`` has passed its deadline without one; commits.
-
-    A cheap unlocked look first, so that an ordinary page load neither locks nor writes; only when something
-    is due does it call :func:`webapp.rectification.services.create_due_reinspections` (idempotent and locked
-    against a concurrent run; it handles every organisation's due orders in one go). Returns the number of
-    tasks created.
-    """
-    from webapp.rectification import services
-
-    due = db.session.execute(
-        select(RectificationOrder.id)
-        .where(
-            RectificationOrder.org_id == org_id,
-            RectificationOrder.status == OrderStatus.PENDING,
-            RectificationOrder.deadline < today,
-            RectificationOrder.reinspection_task_id.is_(None),
-        )
-        .limit(1)
-    ).first()
-    if due is None:
-        return 0
-    created = services.create_due_reinspections(None, today)
-    db.session.commit()
-    return len(created)
-
-
-def _deadlines(task_ids: list[int], today: dt.date) -> dict[int, Deadline]:
-    """The pending 限期改正 order of each task (issued on it, or checked by it as 复查), with working days left."""
-    if not task_ids:
-        return {}
-    orders = (
-        db.session.execute(
-            select(RectificationOrder)
-            .where(
-                RectificationOrder.kind == OrderKind.DEADLINE,
-                RectificationOrder.status == OrderStatus.PENDING,
-                RectificationOrder.task_id.in_(task_ids) | RectificationOrder.reinspection_task_id.in_(task_ids),
-            )
-            .order_by(RectificationOrder.deadline)
-        )
-        .scalars()
-        .all()
-    )
-    if not orders:
-        return {}
-    first = min(today, *(o.deadline for o in orders))
-    last = max(today, *(o.deadline for o in orders))
-    overrides = calendar.db_overrides(first, last)
-    out: dict[int, Deadline] = {}
-    for o in orders:
-        left = calendar.working_days_between(today, o.deadline, overrides)
-        if o.deadline < today:
-            left = min(left, -1)  # a deadline on a rest day that has passed is still past
-        out.setdefault(o.task_id, Deadline(o, left, reinspection=False))
-        if o.reinspection_task_id:
-            out.setdefault(o.reinspection_task_id, Deadline(o, left, reinspection=True))
-    return out
-
-
-def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) -> MyTasks:
-    result = MyTasks()
-    if inspector is None:
-        return result
-    mine_active = (
-        select(Task)
-        .join(TaskAssignment, TaskAssignment.task_id == Task.id)
-        .where(TaskAssignment.inspector_id == inspector.id, TaskAssignment.active.is_(True))
-        .options(
-            selectinload(Task.unit),
-            selectinload(Task.item_version),
-            selectinload(Task.assignments).selectinload(TaskAssignment.inspector),
-        )
-    )
-    # Open tasks all; of the done ones only the latest few (an inspector's history grows by hundreds a year).
-    open_stmt = mine_active.where(Task.status.in_([TaskStatus.PLANNED, TaskStatus.IN_PROGRESS]))
-    done_stmt = mine_active.where(Task.status == TaskStatus.SUBMITTED)
-    open_tasks = db.session.execute(open_stmt.order_by(Task.planned_date, Task.id)).scalars().unique().all()
-    done_tasks = (
-        db.session.execute(done_stmt.order_by(Task.planned_date.desc(), Task.id.desc()).limit(done_limit))
-        .scalars()
-        .unique()
-        .all()
-    )
-    for task in [*open_tasks, *done_tasks]:
-        active = task.active_assignments
-        mine = next(a for a in active if a.inspector_id == inspector.id)
-        row = TaskRow(
-            task=task,
-            my_role=mine.role,
-            partners=[a.inspector for a in active if a is not mine],
-        )
-        result.groups[group_of(task, today)].append(row)
-    rows = [row for group in result.groups.values() for row in group]
-    deadlines = _deadlines([row.task.id for row in rows], today)
-    for row in rows:
-        row.deadline = deadlines.get(row.task.id)
-    _publication_deadlines(result.groups["done"], today)
-    return result
-
-
-def _publication_deadlines(rows: list[TaskRow], today: dt.date) -> None:
-    """Set, on each done row, the day its result must be public by and the working days left until then.
-
-    The day is the record's ``publish_due_on`` (set on submission, see ``webapp.publication``); records
-    submitted before it was stored fall back to the submission date + 20 working days.
-    """
-    from sqlalchemy import func
-
-    from webapp.inspections.models import Inspection, InspectionStatus
-    from webapp.publication.services import RESULT_WORKING_DAYS
-
-    if not rows:
-        return
-    checked = {
-        tid: (due, at)
-        for tid, due, at in db.session.execute(
-            select(Inspection.task_id, func.min(Inspection.publish_due_on), func.min(Inspection.submitted_at))
-            .where(
-                Inspection.task_id.in_([r.task.id for r in rows]),
-                Inspection.status == InspectionStatus.SUBMITTED,
-            )
-            .group_by(Inspection.task_id)
-        )
-    }
-    if not checked:
-        return
-    days = [d for due, at in checked.values() for d in (due, at and calendar.local_date(at)) if d is not None]
-    if not days:
-        return
-    overrides = calendar.db_overrides(min(days), max(today, *days) + dt.timedelta(days=60))
-    for row in rows:
-        due, at = checked.get(row.task.id, (None, None))
-        if due is None and at is not None:
-            due = calendar.add_working_days(calendar.local_date(at), RESULT_WORKING_DAYS, overrides)
-        if due is None:
-            continue
-        row.publish_by = due
-        left = calendar.working_days_between(today, due, overrides)
-        row.publish_days_left = left if due >= today else min(left, -1)
-
-
-def month_task_counts(user, today: dt.date) -> dict[str, int]:
+def month_task_counts(user: User, today: dt.date) -> dict[str, int]:
     """This month's tasks of the organisations the user oversees, by status (one grouped query)."""
-    from sqlalchemy import func
-
-    from webapp.auth.permissions import visible_org_ids
-
     first = today.replace(day=1)
     after = (first + dt.timedelta(days=32)).replace(day=1)
     stmt = (

@@ -1,4 +1,8 @@
-"""审计日志: reading the audit trail for people (queries and presentation; no request access)."""
+"""审计日志: reading the audit trail for people (queries and the one presenter; no request access).
+
+:func:`present` turns raw events into what a person reads (Chinese action, names instead of ids, field
+changes); the audit log page, the unit history and the inspector history all go through it.
+"""
 
 from __future__ import annotations
 
@@ -13,62 +17,20 @@ from sqlalchemy import func, select
 
 from webapp import audit
 from webapp.audit import AuditEvent
+from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, User
-from webapp.auth.permissions import visible_org_ids
 from webapp.extensions import db
-from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS, UNIT_STATUS
+from webapp.registry.audit.labels import ACTION_LABELS, SUBJECT_LABELS
+from webapp.registry.labels import (
+    CREDIT_LEVEL,
+    INSPECTOR_FIELD,
+    INSPECTOR_STATUS,
+    RISK_LEVEL,
+    UNIT_CLASS,
+    UNIT_FIELD,
+    UNIT_STATUS,
+)
 from webapp.registry.models import Inspector, Unit
-from webapp.registry.units.services import FIELD_LABELS
-
-# Action codes → Chinese. Unknown codes are shown as they are (see action_label).
-ACTION_LABELS: dict[str, Any] = {
-    "unit.created": _l("新增检查对象"),
-    "unit.updated": _l("修改检查对象"),
-    "unit.status_changed": _l("变更检查对象状态"),
-    "unit.imported": _l("导入检查对象"),
-    "inspector.created": _l("新增执法检查人员"),
-    "inspector.updated": _l("修改执法检查人员"),
-    "inspector.status_changed": _l("变更执法检查人员状态"),
-    "inspector.frozen": _l("冻结执法检查人员"),
-    "inspector.unfrozen": _l("解冻执法检查人员"),
-    "inspector.unavailable": _l("登记不可抽取期间"),
-    "inspector.conflict_added": _l("登记利害关系（回避）"),
-    "item.created": _l("新增抽查事项"),
-    "item.updated": _l("修改抽查事项"),
-    "item.version_created": _l("发布抽查事项新版本"),
-    "import.started": _l("开始批量导入"),
-    "import.finished": _l("完成批量导入"),
-    "import.failed": _l("批量导入失败"),
-    "user.login": _l("登录"),
-    "user.created": _l("新增用户"),
-    "user.updated": _l("修改用户"),
-    "user.password_changed": _l("修改密码"),
-    "user.deactivated": _l("停用用户"),
-    "org.created": _l("新增机构"),
-    "org.updated": _l("修改机构"),
-}
-
-# Filter choices on the page: prefix → label.
-ACTION_PREFIXES: dict[str, Any] = {
-    "unit.": _l("检查对象"),
-    "inspector.": _l("执法检查人员"),
-    "item.": _l("抽查事项"),
-    "import.": _l("批量导入"),
-    "user.": _l("用户与登录"),
-    "org.": _l("机构"),
-    "plan.": _l("抽查计划"),
-    "draw.": _l("随机抽取"),
-    "task.": _l("检查任务"),
-}
-
-SUBJECT_LABELS: dict[str, Any] = {
-    "unit": _l("检查对象"),
-    "inspector": _l("执法检查人员"),
-    "user": _l("用户"),
-    "item": _l("抽查事项"),
-    "import_job": _l("导入任务"),
-    "organisation": _l("机构"),
-}
 
 _VALUE_LABELS: dict[str, Mapping] = {
     "unit_class": UNIT_CLASS,
@@ -76,6 +38,10 @@ _VALUE_LABELS: dict[str, Mapping] = {
     "credit_level": CREDIT_LEVEL,
     "status": UNIT_STATUS,
 }
+# Per subject kind: field names, value labels that differ, keys kept in the data but not shown.
+_FIELD_LABELS: dict[str, Mapping] = {"unit": UNIT_FIELD, "inspector": INSPECTOR_FIELD}
+_SUBJECT_VALUE_LABELS: dict[str, dict[str, Mapping]] = {"inspector": {"status": INSPECTOR_STATUS}}
+_HIDDEN_KEYS: dict[str, tuple[str, ...]] = {"inspector": ("period_id", "conflict_id", "unit_id")}
 # Keys other modules put into event data.
 _EXTRA_LABELS: dict[str, Any] = {
     "ip": _l("IP地址"),
@@ -145,7 +111,7 @@ class AuditPage:
     next_after: int | None
 
 
-def _scoped(user: Any):
+def _scoped(user: User):
     stmt = select(AuditEvent)
     ids = visible_org_ids(user)
     if ids is not None:
@@ -153,7 +119,7 @@ def _scoped(user: Any):
     return stmt
 
 
-def list_events(user: Any, f: AuditFilters, after: int | None = None, page_size: int = 50) -> AuditPage:
+def list_events(user: User, f: AuditFilters, after: int | None = None, page_size: int = 50) -> AuditPage:
     """Events of the user's organisation subtree (admin: all), newest first, keyset-paged on the id."""
     stmt = _scoped(user)
     if f.action:
@@ -168,7 +134,7 @@ def list_events(user: Any, f: AuditFilters, after: int | None = None, page_size:
     return AuditPage(events=present(user, rows), next_after=rows[-1].id if more and rows else None)
 
 
-def subject_title(user: Any, f: AuditFilters) -> str | None:
+def subject_title(user: User, f: AuditFilters) -> str | None:
     """A readable name for the subject filter (e.g. the unit's name)."""
     if not f.subject_type:
         return None
@@ -180,7 +146,7 @@ def _int_ids(events: list[AuditEvent], subject_type: str) -> set[int]:
     return {int(e.subject_id) for e in events if e.subject_type == subject_type and e.subject_id.isdigit()}
 
 
-def present(user: Any, events: list[AuditEvent]) -> list[EventView]:
+def present(user: User, events: list[AuditEvent]) -> list[EventView]:
     """Turn raw events into what a person reads: Chinese action, names instead of ids, field changes."""
     visible = visible_org_ids(user)
     unit_ids = _int_ids(events, "unit")
@@ -242,13 +208,13 @@ def _actor(ev: AuditEvent, users: Mapping[int, str]) -> str:
 def _org_ids_in_changes(events: list[AuditEvent]) -> set[int]:
     ids: set[int] = set()
     for ev in events:
-        pair = _payload(ev).get("org_id")
+        pair = payload(ev).get("org_id")
         values = pair if isinstance(pair, list) else [pair]
         ids |= {v for v in values if isinstance(v, int)}
     return ids
 
 
-def _payload(ev: AuditEvent) -> dict:
+def payload(ev: AuditEvent) -> dict:
     try:
         data = ev.payload
     except ValueError:
@@ -256,14 +222,14 @@ def _payload(ev: AuditEvent) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _value(name: str, v: Any, orgs: Mapping[int, str]) -> str:
+def _value(name: str, v: Any, orgs: Mapping[int, str], subject_type: str) -> str:
     if v is None or v == "":
         return _("（空）")
     if isinstance(v, bool):
         return _("是") if v else _("否")
     if name == "org_id" and isinstance(v, int):
         return orgs.get(v, str(v))
-    labels = _VALUE_LABELS.get(name)
+    labels = _SUBJECT_VALUE_LABELS.get(subject_type, {}).get(name) or _VALUE_LABELS.get(name)
     if labels is not None and v in labels:
         return str(labels[v])
     return str(v)
@@ -272,17 +238,33 @@ def _value(name: str, v: Any, orgs: Mapping[int, str]) -> str:
 def _changes(ev: AuditEvent, orgs: Mapping[int, str]) -> list[Change]:
     """``{field: [old, new]}`` as readable lines; for a creation only the values that were set."""
     created = (ev.action or "").endswith(".created")
+    kind = ev.subject_type or ""
+    fields = _FIELD_LABELS.get(kind, UNIT_FIELD)
+    hidden = _HIDDEN_KEYS.get(kind, ())
     out = []
-    for name, v in _payload(ev).items():
-        label = str(FIELD_LABELS.get(name) or _EXTRA_LABELS.get(name) or name)
+    for name, v in payload(ev).items():
+        if name in hidden:
+            continue
+        label = str(fields.get(name) or _EXTRA_LABELS.get(name) or name)
         if isinstance(v, list) and len(v) == 2:
             if created and v[0] is None:
-                out.append(Change(label, new=_value(name, v[1], orgs), is_diff=False))
+                out.append(Change(label, new=_value(name, v[1], orgs, kind), is_diff=False))
             else:
-                out.append(Change(label, _value(name, v[0], orgs), _value(name, v[1], orgs)))
+                out.append(Change(label, _value(name, v[0], orgs, kind), _value(name, v[1], orgs, kind)))
         else:
-            out.append(Change(label, new=_value(name, v, orgs), is_diff=False))
+            out.append(Change(label, new=_value(name, v, orgs, kind), is_diff=False))
     return out
+
+
+def history(user: User, subject: Unit | Inspector, limit: int = 200) -> list[EventView]:
+    """The audit events of one unit or inspector, newest first, presented (the detail pages' history)."""
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == subject.__tablename__, AuditEvent.subject_id == str(subject.id))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return present(user, list(db.session.execute(stmt).scalars()))
 
 
 @dataclass

@@ -1,17 +1,13 @@
 """Bulk import and export of the two libraries (routes registered on the registry blueprint).
 
-Thin views over :mod:`webapp.registry.imports.services`: the upload page per library, the job page (polled by
-htmx while the import runs), the error workbook, the templates and the unit export.
+Thin views over :mod:`webapp.registry.imports.services` (the engine and its jobs), ``queries`` (job reads),
+``kinds`` and ``workbooks``: the upload page per library, the job page (polled by htmx while the import runs),
+the error workbook, the templates and the unit export (:mod:`webapp.registry.units.export`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from typing import IO
-from urllib.parse import quote
-
-from flask import Response, abort, current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,13 +15,18 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
+from webapp import calendar, jobs
 from webapp.auth.permissions import supervisor_required
-from webapp.registry.imports import services as importer
-from webapp.registry.units.services import visible_orgs
+from webapp.extensions import db
+from webapp.registry.imports import queries, services, workbooks
+from webapp.registry.imports.kinds import INSPECTORS, UNITS, get_kind, rules_text
+from webapp.registry.imports.readers import ImportFileError
+from webapp.registry.models import ImportJob
+from webapp.registry.queries import visible_orgs
+from webapp.registry.units.export import export_units
 from webapp.registry.views import bp
-from webapp.web import render
+from webapp.web import apply_errors, csv_response, render, xlsx_response
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 500  # rows of the error table on the page; the .xlsx has them all
 
 
@@ -39,8 +40,18 @@ def _prefix(kind_name: str) -> str:
     return "unit" if kind_name == "units" else "inspector"
 
 
+def _job_or_404(public_id: str) -> ImportJob:
+    """The job the user may see (else 404); one whose worker is gone is marked failed first."""
+    job = queries.get_job(current_user, public_id)
+    if job is None:
+        abort(404)
+    if services.expire_if_stuck(job):
+        db.session.commit()
+    return job
+
+
 def _import_page(kind_name: str):
-    kind = importer.get_kind(kind_name)
+    kind = get_kind(kind_name)
     orgs = visible_orgs(current_user)
     form = ImportForm()
     form.org_id.choices = [(o.id, o.name) for o in orgs]
@@ -50,22 +61,23 @@ def _import_page(kind_name: str):
         org = next((o for o in orgs if o.id == form.org_id.data), None)
         upload = form.file.data
         if org is None:
-            form.org_id.errors.append(_("请选择您管理的机构"))
+            apply_errors(form, {"org_id": _("请选择您管理的机构")})
         else:
             try:
-                job = importer.create_job(kind.name, org, upload.filename, upload.stream, current_user)
-            except importer.ImportFileError as e:
-                form.file.errors.append(e.message)
+                job = services.create_job(kind.name, org, upload.filename, upload.stream, current_user)
+            except ImportFileError as e:
+                apply_errors(form, e.errors)
             else:
-                importer.start_job(job)
+                db.session.commit()
+                services.start_job(job)
                 return redirect(url_for("registry.import_job", public_id=job.public_id))
     return render(
         "registry/import.html",
         form=form,
         kind=kind,
         prefix=_prefix(kind.name),
-        rules=importer.rules_text(kind),
-        jobs=importer.recent_jobs(current_user, kind.name),
+        rules=rules_text(kind),
+        jobs=queries.recent_jobs(current_user, kind.name),
         max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
         max_rows=current_app.config["IMPORT_MAX_ROWS"],
         status=422 if form.errors else 200,
@@ -87,93 +99,63 @@ def inspector_import():
 @bp.route("/imports/<public_id>")
 @supervisor_required
 def import_job(public_id: str):
-    job = importer.get_job(current_user, public_id)
-    if job is None:
-        abort(404)
-    errors, warnings = importer.job_entries(job)
+    job = _job_or_404(public_id)
+    errors, warnings = queries.job_entries(job)
     return render(
         "registry/import_job.html",
         block="job",
         job=job,
-        kind=importer.get_kind(job.kind),
+        kind=get_kind(job.kind),
         prefix=_prefix(job.kind),
-        org_name=importer.job_org_name(job),
+        org_name=queries.job_org_name(job),
         errors=errors,
         errors_shown=errors[:ERRORS_SHOWN],
         row_errors=any(e.get("row") for e in errors),
         warnings=warnings,
-        running=job.status in importer.RUNNING,
+        running=job.status in jobs.RUNNING,
     )
 
 
 @bp.route("/imports/<public_id>/errors.xlsx")
 @supervisor_required
 def import_errors(public_id: str):
-    job = importer.get_job(current_user, public_id)
-    if job is None or job.status != "failed":
+    job = _job_or_404(public_id)
+    if job.status != "failed":
         abort(404)
-    out = importer.errors_xlsx(job)
+    out = workbooks.errors_xlsx(job)
     if out is None:
         abort(404)
     stem = job.filename.rsplit(".", 1)[0]
-    return _xlsx(out, f"{stem}-错误行.xlsx")
-
-
-def _xlsx(out: IO[bytes], name: str) -> Response:
-    """Stream a spooled workbook in chunks; the temporary file is closed once sent (or abandoned)."""
-    size = os.fstat(out.fileno()).st_size
-
-    def chunks():
-        try:
-            while chunk := out.read(64 * 1024):
-                yield chunk
-        finally:
-            out.close()
-
-    resp = Response(chunks(), mimetype=XLSX_MIME, direct_passthrough=True)
-    resp.headers["Content-Length"] = str(size)
-    resp.headers["Content-Disposition"] = _attachment(name)
-    return resp
-
-
-def _attachment(name: str) -> str:
-    fallback = name.encode("ascii", "ignore").decode() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-
-
-def _csv(data: bytes, name: str) -> Response:
-    resp = Response(data, mimetype="text/csv")
-    resp.headers["Content-Disposition"] = _attachment(name)
-    return resp
+    return xlsx_response(out, f"{stem}-错误行.xlsx")
 
 
 @bp.route("/units/template.xlsx")
 @supervisor_required
 def unit_template_xlsx():
-    return _xlsx(importer.template_xlsx(importer.UNITS), "检查对象名录库导入模板.xlsx")
+    return xlsx_response(workbooks.template_xlsx(UNITS), "检查对象名录库导入模板.xlsx")
 
 
 @bp.route("/units/template.csv")
 @supervisor_required
 def unit_template_csv():
-    return _csv(importer.template_csv(importer.UNITS), "检查对象名录库导入模板.csv")
+    return csv_response(workbooks.template_csv(UNITS), "检查对象名录库导入模板.csv")
 
 
 @bp.route("/inspectors/template.xlsx")
 @supervisor_required
 def inspector_template_xlsx():
-    return _xlsx(importer.template_xlsx(importer.get_kind("inspectors")), "执法检查人员名录库导入模板.xlsx")
+    return xlsx_response(workbooks.template_xlsx(INSPECTORS), "执法检查人员名录库导入模板.xlsx")
 
 
 @bp.route("/inspectors/template.csv")
 @supervisor_required
 def inspector_template_csv():
-    return _csv(importer.template_csv(importer.get_kind("inspectors")), "执法检查人员名录库导入模板.csv")
+    return csv_response(workbooks.template_csv(INSPECTORS), "执法检查人员名录库导入模板.csv")
 
 
 @bp.route("/units/export.xlsx")
 @supervisor_required
 def unit_export():
-    out, _count = importer.export_units(current_user, request.args)
-    today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    return _xlsx(out, f"检查对象名录库-{today:%Y%m%d}.xlsx")
+    out, _count = export_units(current_user, request.args)
+    db.session.commit()  # the audit event
+    return xlsx_response(out, f"检查对象名录库-{calendar.today():%Y%m%d}.xlsx")

@@ -1,7 +1,8 @@
 """执法检查人员名录库: list, detail, create/edit, freeze, unavailability periods and conflicts (回避).
 
-Views parse input, call a service of :mod:`webapp.registry.inspectors.services` and render. The forms below only
-render fields and carry CSRF: every rule is in ``clean_inspector`` and the services.
+Views parse input, call :mod:`~webapp.registry.inspectors.services` (writes; the view commits) or
+:mod:`~webapp.registry.inspectors.queries` (reads) and render. This month's pool state on the detail page is the
+draw's rule, shown through the template global ``inspector_month_pool`` (see ``webapp.draw.pool``).
 """
 
 from __future__ import annotations
@@ -10,88 +11,21 @@ from typing import Any
 
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
-from webapp.auth.permissions import can_manage_org, supervisor_required
-from webapp.registry.inspectors import services as services
-from webapp.registry.inspectors.services import FIELD_LABELS, POOL_FILTERS, POOL_REASONS, InspectorFilters
+from webapp.auth.access import can_manage_org
+from webapp.auth.permissions import supervisor_required
+from webapp.extensions import db
+from webapp.registry.inspectors import queries, services
+from webapp.registry.inspectors.forms import ConflictForm, InspectorForm, ReasonForm, UnavailableForm, initial_data
+from webapp.registry.inspectors.queries import POOL_FILTERS, InspectorFilters
+from webapp.registry.labels import INSPECTOR_FIELD
 from webapp.registry.models import Inspector, InspectorStatus
-from webapp.registry.units.forms import choices
+from webapp.registry.queries import visible_orgs
+from webapp.registry.services import RecordError
 from webapp.registry.views import bp
-from webapp.web import after_arg, after_post, is_htmx, render
-
-TEXT_FIELDS = ("name", "post", "rank", "specialties", "cert_no", "cert_valid_until", "draw_weight", "phone", "username")
-
-
-# ---------------------------------------------------------------------------------------------- forms
-
-
-class _FieldErrors:
-    def add_errors(self, errors: dict[str, Any]) -> None:
-        """Show service errors next to their fields (form-level if there is no such field)."""
-        for name, message in errors.items():
-            if name not in self._fields:
-                self.form_errors.append(message)
-                continue
-            self[name].errors = [*self[name].errors, message]
-
-
-class InspectorForm(_FieldErrors, FlaskForm):
-    org_id = SelectField(FIELD_LABELS["org_id"], choices=[], validate_choice=False)
-    name = StringField(FIELD_LABELS["name"])
-    post = SelectField(FIELD_LABELS["post"], choices=[], validate_choice=False)
-    rank = StringField(FIELD_LABELS["rank"])
-    specialties = StringField(FIELD_LABELS["specialties"])
-    cert_no = StringField(FIELD_LABELS["cert_no"])
-    cert_valid_until = StringField(FIELD_LABELS["cert_valid_until"])
-    can_lead = BooleanField(_l("可担任主办（主办检查人员）"))
-    draw_weight = StringField(FIELD_LABELS["draw_weight"])
-    phone = StringField(FIELD_LABELS["phone"])
-    username = StringField(FIELD_LABELS["username"])
-    reason = TextAreaField(_l("修改原因"))
-
-    def raw_values(self) -> dict[str, str]:
-        """The typed text, as ``clean_inspector`` expects it."""
-        raw = {name: self[name].data or "" for name in TEXT_FIELDS}
-        raw["can_lead"] = "是" if self.can_lead.data else "否"
-        raw["user_id"] = raw.pop("username")  # the 登录账号 column holds the username
-        return raw
-
-
-def initial_data(insp: Inspector | None, default_org_id: int) -> dict[str, Any]:
-    if insp is None:
-        return {"org_id": str(default_org_id)}
-    data: dict[str, Any] = {"org_id": str(insp.org_id), "can_lead": bool(insp.can_lead)}
-    for name in ("name", "post", "rank", "specialties", "cert_no", "phone"):
-        data[name] = getattr(insp, name) or ""
-    data["cert_valid_until"] = insp.cert_valid_until.isoformat() if insp.cert_valid_until else ""
-    data["draw_weight"] = str(insp.draw_weight)
-    data["username"] = services._usernames(insp.user_id).get(insp.user_id, "") if insp.user_id else ""
-    return data
-
-
-# The detail page shows several of these forms at once: explicit ids keep labels and ids unique.
-
-
-class ReasonForm(_FieldErrors, FlaskForm):
-    reason = TextAreaField(_l("原因"), id="status-reason")
-
-
-class UnavailableForm(_FieldErrors, FlaskForm):
-    start_date = StringField(FIELD_LABELS["start_date"], id="period-start")
-    end_date = StringField(FIELD_LABELS["end_date"], id="period-end")
-    reason = StringField(_l("原因"), id="period-reason")
-
-
-class ConflictForm(_FieldErrors, FlaskForm):
-    q = StringField(_l("单位名称"), id="conflict-q")
-    unit = HiddenField(id="conflict-unit")
-    reason = StringField(_l("利害关系"), id="conflict-reason")
-
+from webapp.web import after_arg, after_post, apply_errors, choices, is_htmx, render
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -110,7 +44,7 @@ def _back_to_detail(insp: Inspector, anchor: str | None = None):
 
 
 def _inspector_or_404(public_id: str) -> Inspector:
-    insp = services.get_inspector(current_user, public_id)
+    insp = queries.get_inspector(current_user, public_id)
     if insp is None:
         abort(404)
     return insp
@@ -121,9 +55,9 @@ def _detail_url(insp: Inspector, anchor: str | None = None) -> str:
 
 
 def _form_choices(form: InspectorForm, insp: Inspector | None) -> None:
-    orgs = services.visible_orgs(current_user)
+    orgs = visible_orgs(current_user)
     form.org_id.choices = choices((str(o.id), o.name) for o in orgs)
-    posts = services.posts_for(orgs)
+    posts = queries.posts_for(orgs)
     if insp is not None and insp.post and insp.post not in posts:
         posts.append(insp.post)  # keep an old post visible; saving asks for a valid one
     form.post.choices = choices([("", _("（请选择）")), *((p, p) for p in posts)])
@@ -136,14 +70,14 @@ def _form_choices(form: InspectorForm, insp: Inspector | None) -> None:
 @supervisor_required
 def inspectors():
     filters = InspectorFilters.from_args(request.args)
-    page = services.list_inspectors(
+    page = queries.list_inspectors(
         current_user, filters, after=after_arg(), page_size=current_app.config.get("PAGE_SIZE", 50)
     )
     context: dict[str, Any] = {"filters": filters, "page": page, "after": after_arg(), "pool_filters": POOL_FILTERS}
     if not is_htmx():  # the filter form is outside the results block
-        orgs = services.visible_orgs(current_user)
+        orgs = visible_orgs(current_user)
         context["orgs"] = orgs if len(orgs) > 1 else []
-        context["posts"] = services.posts_for(orgs)
+        context["posts"] = queries.posts_for(orgs)
     return render("registry/inspectors.html", block="results", **context)
 
 
@@ -156,11 +90,14 @@ def inspector_new():
     form = InspectorForm(data=initial_data(None, current_user.org_id))
     _form_choices(form, None)
     if form.validate_on_submit():
-        result = services.create_inspector(current_user, form.org_id.data, form.raw_values())
-        if result.ok:
-            flash(_("已新增执法检查人员：%(name)s", name=result.inspector.name), "success")
-            return after_post(_detail_url(result.inspector))
-        form.add_errors(_with_duplicate_link(result))
+        try:
+            insp = services.create_inspector(current_user, form.org_id.data, form.raw_values())
+        except RecordError as exc:
+            apply_errors(form, _with_duplicate_link(exc))
+        else:
+            db.session.commit()
+            flash(_("已新增执法检查人员：%(name)s", name=insp.name), "success")
+            return after_post(_detail_url(insp))
     status = 422 if request.method == "POST" else 200
     return render("registry/inspector_form.html", block="inspector_form", status=status, form=form, insp=None)
 
@@ -172,22 +109,24 @@ def inspector_edit(public_id: str):
     form = InspectorForm(data=initial_data(insp, current_user.org_id))
     _form_choices(form, insp)
     if form.validate_on_submit():
-        result = services.update_inspector(current_user, insp, form.org_id.data, form.raw_values(), form.reason.data)
-        if result.ok:
-            flash(
-                _("已保存修改") if result.changes else _("没有需要保存的修改"),
-                "success" if result.changes else "warning",
+        try:
+            changes = services.update_inspector(
+                current_user, insp, form.org_id.data, form.raw_values(), form.reason.data
             )
+        except RecordError as exc:
+            apply_errors(form, _with_duplicate_link(exc))
+        else:
+            db.session.commit()
+            flash(_("已保存修改") if changes else _("没有需要保存的修改"), "success" if changes else "warning")
             return after_post(_detail_url(insp))
-        form.add_errors(_with_duplicate_link(result))
     status = 422 if request.method == "POST" else 200
     return render("registry/inspector_form.html", block="inspector_form", status=status, form=form, insp=insp)
 
 
-def _with_duplicate_link(result: services.SaveResult) -> dict:
+def _with_duplicate_link(exc: RecordError) -> dict:
     """Make the duplicate-certificate message link to the person who holds it, when the user may open it."""
-    errors = dict(result.errors)
-    holder = result.duplicate
+    errors: dict = dict(exc.errors)
+    holder = exc.duplicate
     if holder is not None and "cert_no" in errors and can_manage_org(current_user, holder.org_id):
         link = Markup('<a href="{}">{}</a>').format(_detail_url(holder), holder.name)
         errors["cert_no"] = escape(_("该执法证件号已登记为：%(name)s（%(org)s）")) % {
@@ -219,22 +158,20 @@ def _detail(
     row_reasons: dict[str, str] | None = None,
     unit_options: list | None = None,
 ):
-    views = services.history(current_user, insp)
+    views = queries.history(current_user, insp)
     conflict_form = conflict_form or ConflictForm(formdata=None)
     return render(
         "registry/inspector_detail.html",
         block=block,
         status=status,
         insp=insp,
-        labels=FIELD_LABELS,
-        pool=services.month_pool_state(insp),
-        pool_reasons=POOL_REASONS,
-        cert_state=services.cert_state(insp),
-        username=services._usernames(insp.user_id).get(insp.user_id) if insp.user_id else None,
-        periods=services.periods_of(insp),
-        conflicts=services.conflicts_of(insp),
-        cancel_reasons=services.cancel_reasons(views),
-        withdraw_reasons=services.withdraw_reasons(views),
+        labels=INSPECTOR_FIELD,
+        cert_state=queries.cert_state(insp),
+        username=queries.usernames(insp.user_id).get(insp.user_id) if insp.user_id else None,
+        periods=queries.periods_of(insp),
+        conflicts=queries.conflicts_of(insp),
+        cancel_reasons=queries.cancel_reasons(views),
+        withdraw_reasons=queries.withdraw_reasons(views),
         history=views,
         status_form=status_form or ReasonForm(formdata=None),
         period_form=period_form or UnavailableForm(formdata=None),
@@ -254,12 +191,15 @@ def inspector_freeze(public_id: str):
     form = ReasonForm()
     form.validate()  # CSRF (also enforced app-wide); the rules are in the service
     frozen = insp.status == InspectorStatus.FROZEN
-    errors = (services.unfreeze if frozen else services.freeze)(current_user, insp, form.reason.data)
-    if not errors:
-        flash(_("已解冻：%(name)s") if frozen else _("已冻结：%(name)s，不再参与抽取"), "success")
-        return _back_to_detail(insp)
-    form.add_errors(errors)
-    return _detail(insp, block="status_section", status=422, status_form=form)
+    try:
+        (services.unfreeze if frozen else services.freeze)(current_user, insp, form.reason.data)
+    except RecordError as exc:
+        apply_errors(form, exc.errors)
+        return _detail(insp, block="status_section", status=422, status_form=form)
+    db.session.commit()
+    done = _("已解冻：%(name)s", name=insp.name) if frozen else _("已冻结：%(name)s，不再参与抽取", name=insp.name)
+    flash(done, "success")
+    return _back_to_detail(insp)
 
 
 @bp.route("/inspectors/<public_id>/unavailable", methods=["POST"])
@@ -268,37 +208,39 @@ def inspector_unavailable_add(public_id: str):
     insp = _inspector_or_404(public_id)
     form = UnavailableForm()
     form.validate()
-    _period, errors = services.add_unavailability(
-        current_user, insp, form.start_date.data, form.end_date.data, form.reason.data
-    )
-    if not errors:
-        flash(_("已登记不可抽取期间"), "success")
-        return _back_to_detail(insp, "unavailability")
-    form.add_errors(errors)
-    return _detail(insp, block="unavailability_section", status=422, period_form=form)
+    try:
+        services.add_unavailability(current_user, insp, form.start_date.data, form.end_date.data, form.reason.data)
+    except RecordError as exc:
+        apply_errors(form, exc.errors)
+        return _detail(insp, block="unavailability_section", status=422, period_form=form)
+    db.session.commit()
+    flash(_("已登记不可抽取期间"), "success")
+    return _back_to_detail(insp, "unavailability")
 
 
 @bp.route("/inspectors/<public_id>/unavailable/<int:period_id>/cancel", methods=["POST"])
 @supervisor_required
 def inspector_unavailable_cancel(public_id: str, period_id: int):
     insp = _inspector_or_404(public_id)
-    period = services.get_period(insp, period_id)
+    period = queries.get_period(insp, period_id)
     if period is None:
         abort(404)
     form = ReasonForm()
     form.validate()
-    errors = services.cancel_unavailability(current_user, insp, period, form.reason.data)
-    if not errors:
-        flash(_("已取消该不可抽取期间"), "success")
-        return _back_to_detail(insp, "unavailability")
-    key = f"period-{period.id}"
-    return _detail(
-        insp,
-        block="unavailability_section",
-        status=422,
-        row_errors={key: errors["reason"]},
-        row_reasons={key: form.reason.data or ""},
-    )
+    try:
+        services.cancel_unavailability(current_user, insp, period, form.reason.data)
+    except RecordError as exc:
+        key = f"period-{period.id}"
+        return _detail(
+            insp,
+            block="unavailability_section",
+            status=422,
+            row_errors={key: exc.errors["reason"]},
+            row_reasons={key: form.reason.data or ""},
+        )
+    db.session.commit()
+    flash(_("已取消该不可抽取期间"), "success")
+    return _back_to_detail(insp, "unavailability")
 
 
 @bp.route("/inspectors/<public_id>/units")
@@ -307,7 +249,7 @@ def inspector_unit_options(public_id: str):
     """Active search for the conflict form: a short list of visible units whose name matches ``q``."""
     insp = _inspector_or_404(public_id)
     form = ConflictForm(formdata=request.args, meta={"csrf": False})
-    options = services.search_units(current_user, form.q.data or "")
+    options = queries.search_units(current_user, form.q.data or "")
     return _detail(insp, block="unit_options", conflict_form=form, unit_options=options)
 
 
@@ -317,33 +259,37 @@ def inspector_conflict_add(public_id: str):
     insp = _inspector_or_404(public_id)
     form = ConflictForm()
     form.validate()
-    _conflict, errors = services.declare_conflict(current_user, insp, form.unit.data, form.reason.data)
-    if not errors:
-        flash(_("已登记利害关系，该人员不会被抽取检查此单位"), "success")
-        return _back_to_detail(insp, "conflicts")
-    form.add_errors(errors)
-    options = services.search_units(current_user, form.q.data or "")
-    return _detail(insp, block="conflicts_section", status=422, conflict_form=form, unit_options=options)
+    try:
+        services.declare_conflict(current_user, insp, form.unit.data, form.reason.data)
+    except RecordError as exc:
+        apply_errors(form, exc.errors)
+        options = queries.search_units(current_user, form.q.data or "")
+        return _detail(insp, block="conflicts_section", status=422, conflict_form=form, unit_options=options)
+    db.session.commit()
+    flash(_("已登记利害关系，该人员不会被抽取检查此单位"), "success")
+    return _back_to_detail(insp, "conflicts")
 
 
 @bp.route("/inspectors/<public_id>/conflicts/<int:conflict_id>/withdraw", methods=["POST"])
 @supervisor_required
 def inspector_conflict_withdraw(public_id: str, conflict_id: int):
     insp = _inspector_or_404(public_id)
-    conflict = services.get_conflict(insp, conflict_id)
+    conflict = queries.get_conflict(insp, conflict_id)
     if conflict is None:
         abort(404)
     form = ReasonForm()
     form.validate()
-    errors = services.withdraw_conflict(current_user, insp, conflict, form.reason.data)
-    if not errors:
-        flash(_("已撤销利害关系"), "success")
-        return _back_to_detail(insp, "conflicts")
-    key = f"conflict-{conflict.id}"
-    return _detail(
-        insp,
-        block="conflicts_section",
-        status=422,
-        row_errors={key: errors["reason"]},
-        row_reasons={key: form.reason.data or ""},
-    )
+    try:
+        services.withdraw_conflict(current_user, insp, conflict, form.reason.data)
+    except RecordError as exc:
+        key = f"conflict-{conflict.id}"
+        return _detail(
+            insp,
+            block="conflicts_section",
+            status=422,
+            row_errors={key: exc.errors["reason"]},
+            row_reasons={key: form.reason.data or ""},
+        )
+    db.session.commit()
+    flash(_("已撤销利害关系"), "success")
+    return _back_to_detail(insp, "conflicts")

@@ -1,4 +1,4 @@
-"""Units (检查对象名录库): one validation used by the edit form and by bulk import alike.
+"""Units (检查对象名录库): import columns and the one validation used by the edit form and by bulk import alike.
 
 ``clean_unit(raw)`` takes text values (as typed in a form or read from a spreadsheet cell) keyed by
 field name and returns typed values plus per-field error messages in Chinese. Enumerated fields accept
@@ -7,21 +7,10 @@ the stored code or any of the Chinese spellings a market-regulation export or a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask_babel import lazy_gettext as _l
 
 from webapp.registry.models import CreditLevel, RiskLevel, UnitClass
-from webapp.registry.validation import clean_uscc, phone_error, uscc_error
-
-
-@dataclass(frozen=True)
-class Column:
-    field: str
-    header: str  # the Chinese column header in import templates and exports
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
+from webapp.registry.validation import Column, clean_uscc, phone_error, uscc_error
 
 # Order = column order of the import template and the export.
 UNIT_COLUMNS: tuple[Column, ...] = (

@@ -1,4 +1,4 @@
-"""Forms of the unit pages. They render fields and carry CSRF; the rules live in ``units.clean_unit``.
+"""Forms of the unit pages. They render fields and carry CSRF; the rules live in ``columns.clean_unit``.
 
 No field here has its own validators: every value goes through ``clean_unit`` (the same function bulk
 import uses), so the form and the import can never disagree about what a valid unit is.
@@ -11,12 +11,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 
 from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS, UNIT_STATUS
+from webapp.registry.labels import UNIT_FIELD as FIELD_LABELS
 from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitStatus
 from webapp.registry.units.columns import UNIT_FIELDS
-from webapp.registry.units.services import FIELD_LABELS
+from webapp.web import choices
 
 TEXT_FIELDS = (
     "name",
@@ -36,22 +36,7 @@ TEXT_FIELDS = (
 BOOL_FIELDS = ("crowded", "serious_violation")
 
 
-def choices(pairs) -> list[SelectChoice]:
-    """Select options from (code, label) pairs; enum members become their stored text value."""
-    return [SelectChoice(getattr(value, "value", value), label) for value, label in pairs]
-
-
-class _FieldErrors:
-    def add_errors(self, errors: dict[str, Any]) -> None:
-        """Show service errors next to their fields (form-level if no such field)."""
-        for name, message in errors.items():
-            if name not in self._fields:
-                self.form_errors.append(message)
-                continue
-            self[name].errors = [*self[name].errors, message]
-
-
-class UnitForm(_FieldErrors, FlaskForm):
+class UnitForm(FlaskForm):
     org_id = SelectField(FIELD_LABELS["org_id"], choices=[], validate_choice=False)
     name = StringField(FIELD_LABELS["name"])
     uscc = StringField(FIELD_LABELS["uscc"])
@@ -105,7 +90,7 @@ def initial_data(unit: Unit | None, default_org_id: int) -> dict[str, Any]:
     return data
 
 
-class StatusForm(_FieldErrors, FlaskForm):
+class StatusForm(FlaskForm):
     status = SelectField(_l("新的状态"), choices=choices(UNIT_STATUS.items()), validate_choice=False)
     reason = TextAreaField(_l("原因"))
 

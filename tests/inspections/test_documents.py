@@ -1,4 +1,5 @@
-"""The joint check form (检查表, seed 002): three copies on three pages, read back with poppler; the PDF route."""
+"""The inspection's documents, read back with poppler: 《行政检查通知书》, and the joint check form (检查表,
+seed 002) in three copies on three pages; the PDF routes."""
 
 from __future__ import annotations
 
@@ -11,19 +12,22 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from tests.conftest import login
-from tests.documents.test_pdf import _poppler, flat, pages, pdf_info, pdf_text
+from tests.documents.poppler import flat, pages, pdf_info, pdf_text, poppler
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
 from tests.inspections.conftest import make_task, new_uuid, scene, sign_all, signer_keys  # noqa: F401 (fixture)
 from webapp.auth.models import Role
 from webapp.catalog.models import ChecklistPoint, ItemVersion
-from webapp.documents.pdf import Inspector, NoticeError
-from webapp.inspections.checkform import (
+from webapp.documents import DocumentError
+from webapp.documents.pdf import Inspector
+from webapp.inspections.documents import (
     CheckedPoint,
     CheckForm,
     FoundProblem,
+    InspectionNotice,
     SignatureBox,
     check_form_pdf,
     default_copy_labels,
+    inspection_notice_pdf,
 )
 from webapp.inspections.models import Inspection
 
@@ -80,7 +84,7 @@ def page_texts(pdf: bytes, tmp_path) -> list[str]:
 def image_rows(pdf: bytes, tmp_path) -> list[list[str]]:
     path = tmp_path / "images.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run([_poppler("pdfimages"), "-list", str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run([poppler("pdfimages"), "-list", str(path)], capture_output=True, text=True, check=True)
     return [line.split() for line in out.stdout.splitlines()[2:] if line.split()[2:3] == ["image"]]
 
 
@@ -136,7 +140,7 @@ def test_no_problems_prints_none_and_single_department_copies(tmp_path):
     [{"unit_name": " "}, {"points": ()}, {"copy_labels": ("第一联", "第二联")}, {"copy_labels": ("a", "b", " ")}],
 )
 def test_incomplete_form_is_refused(changes):
-    with pytest.raises(NoticeError):
+    with pytest.raises(DocumentError):
         check_form_pdf(form(**changes))
 
 
@@ -245,3 +249,66 @@ def test_joint_task_copies_go_to_each_department_and_the_unit(client, db, tmp_pa
         assert "洛阳市偃师区消防救援大队消防设施器材完好有效符合" in text
         assert "洛阳市偃师区市场监督管理局营业执照登记事项不适用" in text
         assert "发现问题无" in text and "检查结果未发现问题" in text
+
+
+# ---------------------------------------------------------------------------------------- 行政检查通知书
+
+NOTICE_UNIT = "洛阳市偃师区顺达五金交电有限公司"
+NOTICE_URL = "https://suijian.example.cn/v/Q9x2Lk7mR4tWz8sA1bC3dE5f"
+NOTICE_INSPECTORS = (Inspector("张建国", FIRE, "豫消4103001234"), Inspector("李红梅", MARKET, "豫市监4103005678"))
+
+
+def notice(**changes) -> InspectionNotice:
+    data = {
+        "issuing_org": FIRE,
+        "unit_name": NOTICE_UNIT,
+        "basis": "《中华人民共和国消防法》第五十三条",
+        "content": "消防产品质量监督抽查（对使用领域的消防产品质量监督抽查）",
+        "period_start": dt.date(2026, 11, 23),
+        "period_end": dt.date(2026, 11, 24),
+        "inspectors": NOTICE_INSPECTORS,
+        "issue_date": dt.date(2026, 11, 23),
+        "verify_url": NOTICE_URL,
+    }
+    data.update(changes)
+    return InspectionNotice(**data)
+
+
+def test_inspection_notice_pdf_reads_back(tmp_path):
+    pdf = inspection_notice_pdf(notice())
+    text = flat(pdf_text(pdf, tmp_path))
+    for expected in [
+        "行政检查通知书",
+        NOTICE_UNIT,
+        "《中华人民共和国消防法》第五十三条",
+        "消防产品质量监督抽查",
+        "2026年11月23日至2026年11月24日",
+        "张建国",
+        "豫消4103001234",
+        "李红梅",
+        "洛阳市偃师区市场监督管理局",
+        "豫市监4103005678",
+    ]:
+        assert expected in text, expected
+    assert "A4" in pdf_info(pdf, tmp_path)
+
+
+def test_inspection_notice_without_qr_has_no_image(tmp_path):
+    path = tmp_path / "n.pdf"
+    path.write_bytes(inspection_notice_pdf(notice(verify_url="")))
+    listing = subprocess.run([poppler("pdfimages"), "-list", str(path)], capture_output=True, text=True, check=True)
+    assert " image " not in listing.stdout
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"basis": ""}, "请填写检查依据"),
+        ({"period_end": dt.date(2026, 11, 22)}, "结束日期不能早于开始日期"),
+        ({"inspectors": NOTICE_INSPECTORS[:1]}, "至少需要两名执法人员"),
+        ({"inspectors": (*NOTICE_INSPECTORS[:1], Inspector("王五", "偃师区市场监督管理局", " "))}, "执法证件号"),
+    ],
+)
+def test_inspection_notice_refuses_incomplete_data(changes, message):
+    with pytest.raises(DocumentError, match=message):
+        inspection_notice_pdf(notice(**changes))

@@ -1,4 +1,4 @@
-"""Home (routes each role to its start page), language switch and health check."""
+"""工作台 (routes each role to its start page), 我的任务, language switch and health check."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from webapp import calendar
-from webapp.auth.models import Role
+from webapp.auth import access
 from webapp.auth.permissions import login_required, public
+from webapp.draw.labels import draw_globals
+from webapp.draw.services import next_draw_due
 from webapp.extensions import db
+from webapp.home.queries import my_tasks
+from webapp.registry.units.queries import quality_report
+from webapp.tasks.queries import month_task_counts
+from webapp.web import render
 
 bp = Blueprint("core", __name__)
 
@@ -18,15 +24,8 @@ bp = Blueprint("core", __name__)
 @login_required
 def home():
     """工作台: inspectors go to their tasks; supervisors and admins see the month at a glance."""
-    if current_user.role == Role.INSPECTOR:
+    if access.has_task_list(current_user):
         return redirect(url_for("core.me"))
-
-    from webapp.draw.labels import draw_globals
-    from webapp.draw.services import next_draw_due
-    from webapp.registry.units.services import quality_report
-    from webapp.tasks.queries import month_task_counts
-    from webapp.web import render
-
     today = calendar.today()
     quality, _per_org = quality_report(current_user)
     return render(
@@ -41,19 +40,9 @@ def home():
 @bp.route("/me")
 @login_required
 def me():
-    """我的任务. Due 复查 tasks of the inspector's organisation are created first, so they show at once."""
-    from webapp.draw.services import inspector_of
-    from webapp.tasks.queries import ensure_reinspections, my_tasks
-    from webapp.web import render
-
-    inspector = inspector_of(current_user)
+    """我的任务. Reads only: due 复查 tasks are made by the submit paths and the daily command."""
+    inspector = access.inspector_of(current_user)
     today = calendar.today()
-    if inspector is not None:
-        try:
-            ensure_reinspections(inspector.org_id, today)
-        except Exception:  # the list must still show; the daily command is the backstop
-            db.session.rollback()
-            current_app.logger.exception("creating due re-inspection tasks failed")
     return render("core/me.html", inspector=inspector, tasks=my_tasks(inspector, today), today=today)
 
 

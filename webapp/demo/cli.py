@@ -7,7 +7,6 @@ import time
 import unicodedata
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
 from webapp import demo
@@ -85,6 +84,10 @@ def demo_command(units: int, inspectors: int, seed: int, if_empty: bool) -> None
         sys.exit(1)
     if not demo.database_is_empty():
         if if_empty:
+            accounts = demo.loaded_accounts()
+            if accounts:  # `make run` again: nothing to load, but the accounts are what a newcomer needs
+                click.echo("The demo data is already loaded (nothing changed).")
+                _print_accounts(demo.DemoSummary(seed=seed, accounts=accounts))
             return
         click.echo(
             "Error: the database already has organisations; the demo loads only into an empty database.\n"
@@ -122,9 +125,12 @@ def demo_command(units: int, inspectors: int, seed: int, if_empty: bool) -> None
             "(verify it with the bundle and verify.py offered there)."
         )
     click.echo("")
+    _print_accounts(summary)
+
+
+def _print_accounts(summary: demo.DemoSummary) -> None:
     click.echo("Demo accounts (demo only — change or disable them before real use):")
     click.echo(accounts_text(summary))
 
 
-def register_demo_cli(app: Flask) -> None:
-    app.cli.add_command(demo_command)
+COMMANDS: list[click.Command] = [demo_command]

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.catalog.conftest import body, events
+from tests.admin.conftest import body, events
 from tests.factories import make_org, make_user
 from webapp.auth.models import Organisation, OrgKind, Role
 

@@ -26,11 +26,10 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, inspect, select
 
-from webapp import audit
+from webapp import audit, calendar
 from webapp.auth.models import Organisation, OrgKind, Role, User
 from webapp.calendar import month_bounds, working_days
 from webapp.db import new_public_id, utcnow
@@ -53,7 +52,6 @@ DEFAULT_SEED = 2025
 DEFAULT_UNITS = 3000
 DEFAULT_INSPECTORS = 40
 BATCH_SIZE = 10_000
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class DemoError(Exception):
@@ -616,6 +614,18 @@ def database_is_empty() -> bool:
     return not db.session.execute(select(func.count()).select_from(Organisation)).scalar()
 
 
+def loaded_accounts() -> list[Account]:
+    """The accounts of a database the demo was loaded into (its ``demo.loaded`` audit event), else []."""
+    if db.session.execute(select(audit.AuditEvent.id).where(audit.AuditEvent.action == "demo.loaded")).first() is None:
+        return []
+    rows = db.session.execute(
+        select(User.username, User.role, Organisation.name, User.display_name)
+        .join(Organisation, Organisation.id == User.org_id)
+        .order_by(User.id)
+    )
+    return [Account(username, role, org_name, name) for username, role, org_name, name in rows]
+
+
 def _organisations() -> dict[str, Organisation]:
     zongdui = Organisation(
         code="demo-zongdui", name="河南省消防救援总队", short_name="河南总队", kind=OrgKind.ZONGDUI, region="河南省"
@@ -686,7 +696,7 @@ def load_demo(
     if not database_is_empty():
         raise DemoError("the database already has organisations")
     rng = random.Random(seed)
-    today = today or dt.datetime.now(SHANGHAI).date()
+    today = today or calendar.today()
     now = utcnow()
     summary = DemoSummary(seed=seed)
 

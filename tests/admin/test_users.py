@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.catalog.conftest import as_, body, events
+from tests.admin.conftest import as_, body, events
 from tests.conftest import login
 from tests.factories import DEMO_PASSWORD, make_org, make_user
 from webapp.auth.models import OrgKind, Role, User

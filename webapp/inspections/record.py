@@ -1,0 +1,166 @@
+"""The record's shared base, used by services (check-in, checklist, result, submit), signing and photos.
+
+Who works on a task (:class:`TaskContext`), the errors of the on-site pages, the draft-only rule, input
+parsing, and the canonical content of a record with its hashes (what is submitted, and what a signature binds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from webapp.inspections.models import TRANSITIONS, Inspection, InspectionStatus
+from webapp.registry.models import Inspector
+from webapp.tasks.models import Task, TaskAssignment
+from webapp.web import ConflictError, ServiceError
+
+
+class InspectionError(ServiceError):
+    """A rule of the record was broken; ``errors`` maps field names to Chinese messages (HTTP 422)."""
+
+
+class Immutable(ConflictError, InspectionError):
+    """The record was submitted: it can no longer be changed (HTTP 409)."""
+
+
+class Conflict(ConflictError, InspectionError):
+    """Same client UUID, different content (HTTP 409)."""
+
+
+@dataclass
+class TaskContext:
+    """The task as seen by one of its assigned inspectors, with the task's current record (if any)."""
+
+    task: Task
+    me: Inspector
+    assignment: TaskAssignment
+    inspection: Inspection | None = None
+    partners: list[TaskAssignment] = field(default_factory=list)
+
+    @property
+    def is_lead(self) -> bool:
+        return self.assignment.role == "lead"
+
+
+def started(ctx: TaskContext) -> Inspection:
+    """The task's record; InspectionError when the check has not been started."""
+    if ctx.inspection is None:
+        raise InspectionError(_("请先开始检查。"))
+    return ctx.inspection
+
+
+def require_draft(insp: Inspection) -> None:
+    if insp.status != InspectionStatus.DRAFT:
+        raise Immutable(_("检查记录已提交，不能再修改；如需更正请新增补充记录。"))
+
+
+def transition(insp: Inspection, new: InspectionStatus) -> None:
+    if new not in TRANSITIONS[insp.status]:
+        raise Immutable(_("检查记录已提交，不能再修改；如需更正请新增补充记录。"))
+    insp.status = new
+
+
+# ------------------------------------------------------------------------------------------- input
+
+
+def parse_coord(raw: Any, limit: float) -> float | None:
+    """A latitude (limit 90), longitude (180) or accuracy from form text; None when not a finite number in range."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value) or abs(value) > limit:
+        return None
+    return value
+
+
+def parse_uuid(raw: Any) -> str:
+    """The record's client UUID in canonical form; InspectionError on ``client_uuid`` otherwise."""
+    try:
+        return str(uuid.UUID(str(raw)))
+    except (ValueError, TypeError, AttributeError):
+        raise InspectionError({"client_uuid": _("记录编号无效，请刷新页面后重试。")}) from None
+
+
+# ------------------------------------------------------------------------------------------- content
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value else None
+
+
+def content_of(insp: Inspection) -> dict:
+    """The canonical content of a record: what is hashed, signed and shown. Photos and signatures by SHA-256."""
+    return {
+        "record": insp.client_uuid,
+        "task": insp.task.public_id,
+        "supersedes": insp.supersedes.client_uuid if insp.supersedes else None,
+        "supersede_reason": insp.supersede_reason,
+        "checkin": {
+            "at": _iso(insp.checkin_at),
+            "lat": insp.checkin_lat,
+            "lon": insp.checkin_lon,
+            "accuracy": insp.checkin_accuracy,
+            "location_note": insp.location_note,
+        },
+        "partner": {
+            "inspector": insp.partner_inspector.public_id if insp.partner_inspector else None,
+            "presence": insp.partner_presence.value if insp.partner_presence else None,
+        },
+        "answers": sorted(
+            (
+                {
+                    "point": a.point_id,
+                    "answer": a.answer.value if a.answer else None,
+                    "note": a.note,
+                    "by": a.answered_by_id,
+                }
+                for a in insp.answers
+            ),
+            key=lambda d: d["point"],
+        ),
+        "findings": [
+            {
+                "seq": f.seq,
+                "point": f.point_id,
+                "text": f.text,
+                "legal_basis": f.legal_basis,
+                "photos": sorted(p.sha256 for p in f.photos),
+            }
+            for f in sorted(insp.findings, key=lambda f: f.seq)
+        ],
+        "photos": sorted(p.sha256 for p in insp.photos),
+        "signatures": [
+            {
+                "role": s.role.value,
+                "signer": s.signer_name,
+                "png_sha256": s.png_sha256,
+                "binding_hash": s.binding_hash,
+                "refused": s.refused,
+                "refused_reason": s.refused_reason,
+            }
+            for s in insp.signatures
+        ],
+        "result": insp.result.value if insp.result else None,
+        "category": insp.category.value if insp.category else None,
+        "remarks": insp.remarks,
+    }
+
+
+def hash_content(content: dict) -> str:
+    blob = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def record_hash(insp: Inspection) -> str:
+    """Hash of the record as it is now without its signatures: what a signature is bound to."""
+    content = content_of(insp)
+    del content["signatures"]
+    return hash_content(content)
