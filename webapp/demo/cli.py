@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import unicodedata
+from collections.abc import Sequence
 
 import click
 from flask.cli import with_appcontext
@@ -20,7 +21,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def format_table(rows: list[tuple[str, ...]]) -> str:
+def format_table(rows: Sequence[tuple[str, ...]]) -> str:
     """A plain text table whose columns line up in a terminal (Chinese characters count double)."""
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
