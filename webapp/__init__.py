@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g, render_template, request, session
 from flask_babel import format_datetime, get_locale
@@ -18,7 +17,6 @@ from sqlalchemy.engine import Engine
 from webapp import config as config_module
 from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -183,6 +181,7 @@ def _asset_url(app: Flask):
 
 
 def _register_hooks(app: Flask) -> None:
+    from webapp import calendar
     from webapp.auth import access
     from webapp.draw.pool import template_globals as pool_globals
     from webapp.registry.labels import jinja_globals
@@ -203,7 +202,7 @@ def _register_hooks(app: Flask) -> None:
         locale = str(get_locale() or "zh_Hans")
         return {
             "current_user": current_user,
-            "today": dt.datetime.now(SHANGHAI).date(),
+            "today": calendar.today(),
             "html_lang": "zh-Hans" if locale == "zh_Hans" else locale,
         }
 

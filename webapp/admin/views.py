@@ -22,7 +22,7 @@ from webapp.admin.forms import (
     role_or_none,
 )
 from webapp.auth import services as auth_services
-from webapp.auth.forms import StatusForm
+from webapp.auth.forms import StatusForm, submit_status
 from webapp.auth.labels import ROLE_LABELS
 from webapp.auth.models import Organisation, User
 from webapp.auth.permissions import admin_required
@@ -131,21 +131,12 @@ def org_edit(org_id: int):
 def org_status(org_id: int):
     org = _org_or_404(org_id)
     form = StatusForm()
-    if form.validate_on_submit():
-        active = form.activate()
-        if active is None:
-            abort(400)
-        try:
-            services.set_org_active(current_user, org, active, form.reason.data)
-        except ServiceError as e:
-            apply_errors(form, e.errors)
-        else:
-            db.session.commit()
-            flash(
-                _("已启用机构：%(name)s", name=org.name) if org.active else _("已停用机构：%(name)s", name=org.name),
-                "success",
-            )
-            return _see_other("admin.org_edit", org_id=org.id)
+    if submit_status(form, lambda active, reason: services.set_org_active(current_user, org, active, reason)):
+        flash(
+            _("已启用机构：%(name)s", name=org.name) if org.active else _("已停用机构：%(name)s", name=org.name),
+            "success",
+        )
+        return _see_other("admin.org_edit", org_id=org.id)
     return _org_page(org, _org_edit_form(org, formdata=None), form, 422)
 
 
@@ -277,18 +268,9 @@ def user_password(user_id: int):
 def user_status(user_id: int):
     user = _user_or_404(user_id)
     form = StatusForm()
-    if form.validate_on_submit():
-        active = form.activate()
-        if active is None:
-            abort(400)
-        try:
-            auth_services.set_user_active(current_user, user, active, form.reason.data)
-        except ServiceError as e:
-            apply_errors(form, e.errors)
-        else:
-            db.session.commit()
-            flash(_("已启用该用户。") if user.active else _("已停用该用户，其登录已失效。"), "success")
-            return _see_other("admin.user_edit", user_id=user.id)
+    if submit_status(form, lambda active, reason: auth_services.set_user_active(current_user, user, active, reason)):
+        flash(_("已启用该用户。") if user.active else _("已停用该用户，其登录已失效。"), "success")
+        return _see_other("admin.user_edit", user_id=user.id)
     return _user_page(user, status_form=form, status=422)
 
 

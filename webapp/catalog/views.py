@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from webapp.admin.forms import int_or_none, org_choices
 from webapp.admin.queries import org_tree
-from webapp.auth.forms import StatusForm
+from webapp.auth.forms import StatusForm, submit_status
 from webapp.auth.permissions import admin_required, supervisor_required
 from webapp.catalog import services
 from webapp.catalog.forms import CATEGORY_LABELS, METHOD_LABELS, ItemForm, item_form_data, point_field
@@ -164,16 +164,7 @@ def item_edit(code: str):
 def item_status(code: str):
     item = _item_or_404(code)
     form = StatusForm()
-    if form.validate_on_submit():
-        active = form.activate()
-        if active is None:
-            abort(400)
-        try:
-            services.set_item_active(current_user, item, active, form.reason.data)
-        except ServiceError as e:
-            apply_errors(form, e.errors)
-        else:
-            db.session.commit()
-            flash(_("已启用该事项。") if item.active else _("已停用该事项。"), "success")
-            return _see_other("catalog.item_detail", code=item.code)
+    if submit_status(form, lambda active, reason: services.set_item_active(current_user, item, active, reason)):
+        flash(_("已启用该事项。") if item.active else _("已停用该事项。"), "success")
+        return _see_other("catalog.item_detail", code=item.code)
     return _item_page(item, item.current, form, status=422)

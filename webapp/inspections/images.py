@@ -33,11 +33,11 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from webapp.calendar import SHANGHAI
 from webapp.web import ServiceError
 
 try:  # optional: HEIC/HEIF from iPhones
@@ -59,7 +59,6 @@ THUMB_QUALITY = 75
 # pictures (many Android and iPhone JPEGs); only the first picture is kept.
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF"})
 
-_LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # EXIF tags
 _ORIENTATION = 0x0112
@@ -268,7 +267,7 @@ def capture_time(exif: Image.Exif) -> dt.datetime | None:
             local = dt.datetime(year, month, day, hour, minute, second)  # zone attached below
         except ValueError:  # "0000:00:00 00:00:00" and other placeholders
             continue
-        tz: dt.tzinfo = _LOCAL_TZ
+        tz: dt.tzinfo = SHANGHAI
         off = _OFFSET.match(str(ifd.get(offset_tag) or ""))
         if off:
             minutes = int(off.group(2)) * 60 + int(off.group(3))

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from webapp.inspections.models import TRANSITIONS, Inspection, InspectionStatus
+from webapp.inspections.models import TRANSITIONS, CheckResult, Inspection, InspectionStatus
 from webapp.registry.models import Inspector
 from webapp.tasks.models import Task, TaskAssignment
 from webapp.web import ConflictError, ServiceError
@@ -54,6 +54,16 @@ def started(ctx: TaskContext) -> Inspection:
     if ctx.inspection is None:
         raise InspectionError(_("请先开始检查。"))
     return ctx.inspection
+
+
+# The results that order rectification: they need at least one finding, and they are the only ones an order
+# (责令立即改正 / 责令限期改正) may be issued on.
+NEEDS_PROBLEMS = frozenset({CheckResult.IMMEDIATE, CheckResult.DEADLINE})
+
+
+def calls_for_order(insp: Inspection | None) -> bool:
+    """An order only on a submitted record whose result calls for one (the service's rule and the page's button)."""
+    return insp is not None and insp.status == InspectionStatus.SUBMITTED and insp.result in NEEDS_PROBLEMS
 
 
 def require_draft(insp: Inspection) -> None:

@@ -30,6 +30,7 @@ from webapp.inspections.models import (
     PublishedCategory,
 )
 from webapp.inspections.record import (
+    NEEDS_PROBLEMS,
     Conflict,
     Immutable,
     InspectionError,
@@ -301,7 +302,6 @@ def finding_of(ctx: TaskContext, public_id: str) -> Finding | None:
 
 # --------------------------------------------------------------------------------------------- result
 
-NEEDS_PROBLEMS = {CheckResult.IMMEDIATE, CheckResult.DEADLINE}
 ALLOWED_CATEGORIES: dict[CheckResult, set[PublishedCategory]] = {
     CheckResult.NO_PROBLEM: {
         PublishedCategory.NO_PROBLEM,

@@ -14,7 +14,7 @@ from webapp.inspections import photos as photo_services
 from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm
 from webapp.inspections.labels import ANSWER_LABELS, CATEGORY_LABELS, RESULT_LABELS
 from webapp.inspections.models import Inspection, InspectionStatus
-from webapp.inspections.record import Conflict, Immutable, InspectionError, TaskContext
+from webapp.inspections.record import Conflict, Immutable, InspectionError, TaskContext, calls_for_order
 from webapp.web import after_post, apply_errors, is_htmx, pdf_response, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
@@ -56,6 +56,7 @@ def _record_context(ctx: TaskContext, **extra):
         "category_labels": CATEGORY_LABELS,
         "new_uuid": str(uuid.uuid4()),
         "submitted": insp is not None and insp.status == InspectionStatus.SUBMITTED,
+        "order_allowed": calls_for_order(insp),
         "slots": signing.slots(ctx) if insp else [],
         "sign_errors": {},
         "sign_form": {},

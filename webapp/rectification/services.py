@@ -17,7 +17,8 @@ from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, User
 from webapp.db import utcnow
 from webapp.extensions import db
-from webapp.inspections.models import CheckResult, Inspection, InspectionStatus
+from webapp.inspections.models import CheckResult, Inspection
+from webapp.inspections.record import calls_for_order
 from webapp.masking import mask_name, scrub
 from webapp.rectification.models import (
     FollowUp,
@@ -34,7 +35,6 @@ from webapp.tasks.models import Task
 from webapp.web import ServiceError
 
 MAX_DEADLINE_DAYS = 60
-ORDER_RESULTS = {CheckResult.IMMEDIATE, CheckResult.DEADLINE}  # the check results that call for an order
 
 
 class OrderError(ServiceError):
@@ -59,11 +59,6 @@ def clean_problems(problems: list[dict]) -> list[dict]:
     return cleaned
 
 
-def order_allowed(inspection: Inspection) -> bool:
-    """An order (责令立即改正 / 责令限期改正) only on a submitted record whose result calls for one."""
-    return inspection.status == InspectionStatus.SUBMITTED and inspection.result in ORDER_RESULTS
-
-
 def issue_order(
     actor: User,
     inspection: Inspection,
@@ -77,7 +72,7 @@ def issue_order(
     kind = OrderKind(kind)
     if inspection.result == CheckResult.NO_PROBLEM:
         raise OrderError(_("检查结果为未发现问题，不能制发整改文书"), "kind")
-    if not order_allowed(inspection):
+    if not calls_for_order(inspection):
         raise OrderError(_("检查记录提交且检查结果为责令改正后，才能制发整改文书"), "kind")
     cleaned = clean_problems(problems)
     if kind == OrderKind.DEADLINE:

@@ -22,6 +22,7 @@ from webapp.auth.permissions import inspector_required, login_required, public, 
 from webapp.documents import qr
 from webapp.extensions import db
 from webapp.inspections.models import Inspection
+from webapp.inspections.record import calls_for_order
 from webapp.rectification import documents, services
 from webapp.rectification.forms import IssueForm, NumberingForm, OutcomeForm
 from webapp.rectification.labels import FOLLOW_UP, ORDER_KIND, ORDER_STATE
@@ -35,12 +36,6 @@ bp = Blueprint("rectification", __name__)
 @bp.context_processor
 def _labels() -> dict:
     return {"ORDER_KIND": ORDER_KIND, "FOLLOW_UP": FOLLOW_UP, "ORDER_STATE": ORDER_STATE}
-
-
-@bp.app_context_processor
-def _order_rule() -> dict:
-    """Every page may ask whether an order can be issued on a record (e.g. the record page's button)."""
-    return {"order_allowed": services.order_allowed}
 
 
 def _verify_url(order: RectificationOrder) -> str:
@@ -123,7 +118,7 @@ def issue(inspection_id: int):
     inspection = db.session.get(Inspection, inspection_id)
     if inspection is None or not access.can_issue_order(current_user, inspection):
         abort(404)
-    if not services.order_allowed(inspection):
+    if not calls_for_order(inspection):
         raise ConflictError(_("只有已提交且检查结果为责令改正的检查记录才能制发整改文书。"))
     if request.method == "POST":
         form = IssueForm()
