@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
-from flask import Flask, Response, make_response, redirect, render_template, request
+from flask import Flask, Response, abort, make_response, redirect, render_template, request
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
@@ -137,6 +137,26 @@ class CheckboxesField(SelectMultipleField):
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("validate_choice", False)
         super().__init__(*args, **kwargs)
+
+
+def submit_status(form: Any, change: Callable[[bool, str | None], object]) -> bool:
+    """Apply a posted 停用/启用 form (``form.activate()``, ``form.reason``) with ``change(active, reason)`` and
+    commit: True when done; on a refusal the messages are on the form (re-render it with 422), nothing kept."""
+    from webapp.extensions import db
+
+    if not form.validate_on_submit():
+        return False
+    active = form.activate()
+    if active is None:
+        abort(400)
+    try:
+        change(active, form.reason.data)
+    except ServiceError as e:
+        db.session.rollback()
+        apply_errors(form, e.errors)
+        return False
+    db.session.commit()
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- files

@@ -22,12 +22,12 @@ from webapp.admin.forms import (
     role_or_none,
 )
 from webapp.auth import services as auth_services
-from webapp.auth.forms import StatusForm, submit_status
+from webapp.auth.forms import StatusForm
 from webapp.auth.labels import ROLE_LABELS
 from webapp.auth.models import Organisation, User
 from webapp.auth.permissions import admin_required
 from webapp.extensions import db
-from webapp.web import ServiceError, apply_errors, choices, render
+from webapp.web import ServiceError, apply_errors, choices, render, submit_status
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -1,17 +1,11 @@
-"""Login, password and the 停用/启用 form with the one way to submit it."""
+"""Login, password and the 停用/启用 form (submitted through webapp.web.submit_status)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
-
-from webapp.extensions import db
-from webapp.web import ServiceError, apply_errors
 
 
 class LoginForm(FlaskForm):
@@ -37,21 +31,3 @@ class StatusForm(FlaskForm):
     def activate(self) -> bool | None:
         """True to reactivate, False to deactivate, None for anything else (the view answers 400)."""
         return {"reactivate": True, "deactivate": False}.get(self.action.data or "")
-
-
-def submit_status(form: StatusForm, change: Callable[[bool, str | None], object]) -> bool:
-    """Apply a posted StatusForm with ``change(active, reason)`` and commit: True when done; on a refusal the
-    messages are on the form (the caller re-renders it with 422) and nothing is kept."""
-    if not form.validate_on_submit():
-        return False
-    active = form.activate()
-    if active is None:
-        abort(400)
-    try:
-        change(active, form.reason.data)
-    except ServiceError as e:
-        db.session.rollback()
-        apply_errors(form, e.errors)
-        return False
-    db.session.commit()
-    return True

@@ -10,13 +10,13 @@ from flask_login import current_user
 
 from webapp.admin.forms import int_or_none, org_choices
 from webapp.admin.queries import org_tree
-from webapp.auth.forms import StatusForm, submit_status
+from webapp.auth.forms import StatusForm
 from webapp.auth.permissions import admin_required, supervisor_required
 from webapp.catalog import services
 from webapp.catalog.forms import CATEGORY_LABELS, METHOD_LABELS, ItemForm, item_form_data, point_field
 from webapp.catalog.models import Item, ItemVersion
 from webapp.extensions import db
-from webapp.web import ServiceError, apply_errors, choices, render
+from webapp.web import ServiceError, apply_errors, choices, render, submit_status
 
 bp = Blueprint("catalog", __name__)
 
