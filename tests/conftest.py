@@ -7,36 +7,21 @@ Set SUIJIAN_TEST_NOW to an ISO datetime with an offset (``2027-12-31T16:30:00+08
 suite as if it were that moment: time-machine moves the server side in-process (threads included, the clock
 ticking on from there), and the browser tests set Playwright's page clock to the same moment. Unset, the
 real clock runs. Tests never depend on today's date: they take "today" from ``webapp.calendar.today()``.
+
+Model factories and scenario builders live in tests/factories.py, shared non-fixture helpers in tests/helpers.py
+(importing it points the app's instance folder at a temporary directory before ``webapp`` is imported). The
+fixtures here wrap the builders that several folders use; a folder's own worlds are in its conftest.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import tempfile
-
 import pytest
 
-_TMP = tempfile.mkdtemp(prefix="suijian-test-")
-os.environ.setdefault("SUIJIAN_INSTANCE", os.path.join(_TMP, "instance"))
-
-from sqlalchemy import text  # noqa: E402
-
-from tests.factories import DEMO_PASSWORD  # noqa: E402
-from webapp import create_app  # noqa: E402
-from webapp.extensions import db as _db  # noqa: E402
-
-
-def suite_now() -> dt.datetime | None:
-    """The moment the suite runs at (SUIJIAN_TEST_NOW), or None for the real clock."""
-    raw = os.environ.get("SUIJIAN_TEST_NOW")
-    if not raw:
-        return None
-    moment = dt.datetime.fromisoformat(raw)
-    if moment.tzinfo is None:
-        raise pytest.UsageError("SUIJIAN_TEST_NOW needs an offset, e.g. 2027-12-31T16:30:00+08:00")
-    return moment
-
+from tests.factories import Scene, Tree, build_org_tree, build_scene, make_user
+from tests.helpers import DEMO_PASSWORD, app_test_config, login, reset_schema, suite_now, truncate_all
+from webapp import create_app
+from webapp.auth.models import Role, User
+from webapp.extensions import db as _db
 
 _traveller = None
 
@@ -61,43 +46,6 @@ def pytest_unconfigure(config):
 def pytest_report_header(config):
     moment = suite_now()
     return f"test clock: {moment.isoformat() if moment else 'real'} (SUIJIAN_TEST_NOW)"
-
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + os.path.join(_TMP, "test.db")
-
-
-def app_test_config(url: str = TEST_DATABASE_URL) -> dict:
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
-        "DASHBOARD_CACHE_SECONDS": 0,  # figures computed on every request (tests/dashboard/test_cache.py: on)
-    }
-
-
-def reset_schema(app) -> None:
-    """Drop everything and build the schema with the Alembic migrations (not create_all)."""
-    from flask_migrate import upgrade
-
-    with app.app_context():
-        _db.drop_all()
-        with _db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
-
-
-def truncate_all(app) -> None:
-    with app.app_context():
-        _db.session.remove()
-        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-        with _db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for t in tables:
-                    conn.execute(text(f'DELETE FROM "{t}"'))
 
 
 @pytest.fixture(scope="session")
@@ -133,15 +81,45 @@ def runner(app, db):
     return app.test_cli_runner()
 
 
-def login(client, username: str, password: str = DEMO_PASSWORD):
-    resp = client.post("/login", data={"username": username, "password": password})
-    assert resp.status_code == 302, f"login as {username} failed: {resp.status_code}"
-    return resp
-
-
 @pytest.fixture
 def login_as(client):
     def _login(user, password: str = DEMO_PASSWORD):
         return login(client, user.username, password)
 
     return _login
+
+
+# ------------------------------------------------------------------ worlds used by several folders
+
+
+@pytest.fixture
+def scene(db) -> Scene:
+    """A task with two assigned inspectors, a third inspector and two organisations' supervisors."""
+    return build_scene()
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    """A small organisation tree: 总队 > 支队 > 大队, and a market department."""
+    return build_org_tree()
+
+
+@pytest.fixture
+def admin(db, tree) -> User:
+    user = make_user(tree.zhidui, role=Role.ADMIN, username="root", display_name="系统管理员")
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def supervisor(db, tree) -> User:
+    user = make_user(tree.dadui, role=Role.SUPERVISOR, username="boss", display_name="王队长")
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def inspector(db, tree) -> User:
+    user = make_user(tree.dadui, role=Role.INSPECTOR, username="zhang", display_name="张检查")
+    db.session.commit()
+    return user

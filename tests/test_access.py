@@ -17,7 +17,6 @@ import pytest
 from flask_login import AnonymousUserMixin
 
 from tests.factories import (
-    DEMO_PASSWORD,
     make_inspection,
     make_inspector,
     make_item,
@@ -26,6 +25,7 @@ from tests.factories import (
     make_unit,
     make_user,
 )
+from tests.helpers import DEMO_PASSWORD
 from webapp import audit
 from webapp.auth import access
 from webapp.auth.models import OrgKind, Role

@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import login, truncate_all
 from tests.factories import make_org
+from tests.helpers import login, truncate_all
 from webapp import audit, calendar, demo
 from webapp.audit import AuditEvent
 from webapp.auth.models import Organisation, OrgKind, Role, User

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.conftest import login
 from tests.factories import make_org, make_user
+from tests.helpers import login
 from webapp import audit, create_app
 from webapp.auth.models import Role
 
@@ -90,7 +90,7 @@ def test_inspector_cannot_open_supervisor_pages(client, db, login_as):
 def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(db):
     from flask import request
 
-    from tests.conftest import app_test_config
+    from tests.helpers import app_test_config
     from webapp import create_app
 
     seen = {}

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from tests.conftest import login
 from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
+from tests.helpers import login
 from webapp import calendar
 from webapp.auth.models import Role
 from webapp.home.queries import group_of

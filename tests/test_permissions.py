@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
-from tests.conftest import app_test_config, login
 from tests.factories import make_org, make_user
+from tests.helpers import app_test_config, login
 from webapp import create_app
 from webapp.auth.models import Role
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.admin.conftest import body, events
+from tests.helpers import body, events
 from webapp import calendar as cal
 
 D = dt.date

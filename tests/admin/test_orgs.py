@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.admin.conftest import body, events
 from tests.factories import make_org, make_user
+from tests.helpers import body, events
 from webapp.auth.models import Organisation, OrgKind, Role
 
 

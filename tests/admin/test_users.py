@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.conftest import as_, body, events
-from tests.conftest import login
-from tests.factories import DEMO_PASSWORD, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.helpers import DEMO_PASSWORD, as_, body, events, login
 from webapp.auth.models import OrgKind, Role, User
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.catalog.conftest import body, events
+from tests.helpers import body, events
 from webapp.catalog.models import ChecklistPoint, Item, ItemVersion
 from webapp.catalog.seed import seed_items
 

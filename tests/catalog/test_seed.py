@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.catalog.conftest import events
+from tests.helpers import events
 from webapp.catalog.models import Item, ItemVersion
 from webapp.catalog.seed import seed_items
 from webapp.catalog.services import points_by_dept

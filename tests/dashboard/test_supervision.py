@@ -46,7 +46,7 @@ def w(db):
 
 
 @pytest.fixture
-def page(w, client, login_as, monkeypatch):
+def dashboard_page(w, client, login_as, monkeypatch):
     """The dashboard's HTML as the 支队 supervisor sees it on TODAY."""
     monkeypatch.setattr(calendar, "today", lambda: TODAY)
 
@@ -136,9 +136,9 @@ def test_cannot_go_lists_each_reason_once_and_in_scope(w):
     assert (len(few), total) == (2, 4)
 
 
-def test_page_links_cannot_go_tasks_to_the_replacement(w, page):
+def test_page_links_cannot_go_tasks_to_the_replacement(w, dashboard_page):
     t = cannot_go_world(w)
-    html = page()
+    html = dashboard_page()
     text = section(html, "cannot-go")
     assert "检查人员无法到场的任务（4）" in text
     assert "2026-11-25 · 病假者（偃师大队） 请假或借调：病假" in text
@@ -207,9 +207,9 @@ def test_draw_on_time_per_organisation(w):
     assert {r.org: r.next_state for r in late}["偃师大队"] == "no_plan"  # no 2027 plan yet
 
 
-def test_page_shows_whether_the_draw_was_on_time(w, page):
+def test_page_shows_whether_the_draw_was_on_time(w, dashboard_page):
     draw_world(w)
-    text = section(page(), "draws")
+    text = section(dashboard_page(), "draws")
     assert "本月抽取期间：2026-10-29、2026-10-30。" in text
     assert (
         "偃师大队 本月：按时 抽取时间：2026-10-30 23:30 · 公示时间：2026-10-30 23:45 下月抽取（2026-12）：未到抽取时间"
@@ -234,7 +234,7 @@ def finding(ins, point_id, seq=1):
     _db.session.add(Finding(inspection_id=ins.id, point_id=point_id, seq=seq, text="问题"))
 
 
-def test_most_frequent_problems_by_checklist_point(w, page):
+def test_most_frequent_problems_by_checklist_point(w, dashboard_page):
     at = dt.datetime(2026, 6, 1, tzinfo=UTC)
     road, signs = w.points["消防车通道畅通"], w.points["疏散指示标志完好"]
     u1, u2 = make_unit(w.a), make_unit(w.b)
@@ -258,9 +258,9 @@ def test_most_frequent_problems_by_checklist_point(w, page):
     rows = [(r.point, r.findings, r.units) for r in queries.frequent_problems(w.sup_city, TODAY)]
     assert rows == [("消防车通道畅通", 3, 2), (None, 2, 2), ("疏散指示标志完好", 1, 1)]
     assert [r.point for r in queries.frequent_problems(w.sup_city, TODAY, limit=1)] == ["消防车通道畅通"]
-    text = section(page(), "results")
+    text = section(dashboard_page(), "results")
     assert "消防车通道畅通 3 2 其他问题 2 2 疏散指示标志完好 1 1" in text
-    assert "最常见的问题（按检查要点）" in page()
+    assert "最常见的问题（按检查要点）" in dashboard_page()
 
 
 def order(w, org, n, status, deadline, year=2026, follow=None):
@@ -289,7 +289,7 @@ def order(w, org, n, status, deadline, year=2026, follow=None):
     return o
 
 
-def test_reinspection_outcomes_and_follow_ups(w, page):
+def test_reinspection_outcomes_and_follow_ups(w, dashboard_page):
     d = dt.date(2026, 4, 1)
     order(w, w.a, 1, OrderStatus.RECTIFIED, d)
     order(w, w.b, 2, OrderStatus.RECTIFIED, d)
@@ -309,12 +309,12 @@ def test_reinspection_outcomes_and_follow_ups(w, page):
     }
     assert queries.follow_ups(w.sup_city, TODAY) == {"penalty": 1, "referral": 2, "pending": 0}
     assert queries.order_outcomes(w.sup_other, TODAY)["not_rectified"] == 1
-    text = section(page(), "orders")
+    text = section(dashboard_page(), "orders")
     assert "已改正 2 逾期未改正 3 待复查（未到期限） 1 待复查（已过期限） 2" in text
     assert "行政处罚 1 移送其他部门 2 待后续处理 0" in text
 
 
-def test_problem_rates_by_region_industry_and_risk(w, page):
+def test_problem_rates_by_region_industry_and_risk(w, dashboard_page):
     at = dt.datetime(2026, 6, 1, tzinfo=UTC)
     u1 = make_unit(w.a, region="偃师区", industry="餐饮", risk_level=RiskLevel.RED)
     u2 = make_unit(w.b, region="孟津区", industry=None, risk_level=RiskLevel.BLUE)
@@ -339,7 +339,7 @@ def test_problem_rates_by_region_industry_and_risk(w, page):
     folded = queries.problems_by(w.sup_city, TODAY, top=1)["region"]
     assert [(r.key, r.inspections, r.problems) for r in folded] == [("偃师区", 3, 2), (queries.OTHERS, 3, 1)]
 
-    html = page()
+    html = dashboard_page()
     text = section(html, "analysis")
     assert "偃师区 3 2 67% 孟津区 2 1 50% 伊川县 1 0 0%" in text
     assert "餐饮 4 2 50% 未填写 2 1 50%" in text
@@ -350,7 +350,7 @@ def test_problem_rates_by_region_industry_and_risk(w, page):
 # ------------------------------------------------------------------------------------------- warning signs
 
 
-def test_load_imbalance_against_the_median(w, page):
+def test_load_imbalance_against_the_median(w, dashboard_page):
     u = make_unit(w.a)
     busy, one, two, three = (make_inspector(w.a, name=n) for n in ("忙人", "甲", "乙", "丙"))
     idle = make_inspector(w.a, name="闲人")
@@ -372,7 +372,7 @@ def test_load_imbalance_against_the_median(w, page):
     assert [(x.inspector, x.tasks) for x in report.high] == [("忙人", 3)]
     assert [(x.inspector, x.tasks) for x in report.low] == [("闲人", 0)]
 
-    html = page(w.sup_a)
+    html = dashboard_page(w.sup_a)
     text = section(html, "load", "</details>")
     assert "检查人员任务量不均衡（2）" in text
     assert "本月可抽取的5名检查人员，每人任务数的中位数为1" in text
@@ -381,7 +381,7 @@ def test_load_imbalance_against_the_median(w, page):
     assert "外市闲人" not in html
 
 
-def test_unit_library_gaps_link_to_the_quality_page(w, page):
+def test_unit_library_gaps_link_to_the_quality_page(w, dashboard_page):
     from webapp.registry.models import UnitStatus
     from webapp.registry.units.queries import quality_report
 
@@ -391,7 +391,7 @@ def test_unit_library_gaps_link_to_the_quality_page(w, page):
     make_unit(w.a, status=UnitStatus.ZOMBIE)
     make_unit(w.other, address=None)
     total, _per_org = quality_report(w.sup_city)
-    html = page()
+    html = dashboard_page()
     text = section(html, "quality", "</details>")
     assert f"检查对象名录库数据缺失与疑似僵尸单位（{2 + total.suspect}）" in text
     assert f"疑似僵尸单位：{total.suspect}" in text
@@ -399,7 +399,7 @@ def test_unit_library_gaps_link_to_the_quality_page(w, page):
     assert 'href="/registry/quality"' in html
 
 
-def test_freezes_and_deletions_this_month_newest_first(w, page):
+def test_freezes_and_deletions_this_month_newest_first(w, dashboard_page):
     victim = make_inspector(w.a, name="被冻结者")
     outsider = make_inspector(w.other, name="外市人员")
     ev_old = audit.record(w.sup_a, "inspector.frozen", victim, {}, reason="上月的冻结")
@@ -418,7 +418,7 @@ def test_freezes_and_deletions_this_month_newest_first(w, page):
         ("inspection.finding_delete", "录错了"),
         ("inspector.frozen", "长期病假"),
     ]
-    html = page()
+    html = dashboard_page()
     text = section(html, "deletions", "</details>")
     assert "本月删除、冻结、作废等操作（2）" in text
     assert f"删除检查发现的问题 {w.sup_a.username} · 2026-11-21 10:00 · 原因：录错了" in text

@@ -15,8 +15,8 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from tests.conftest import login
 from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.helpers import login
 from webapp import calendar
 from webapp.auth.models import Role
 from webapp.draw import queries

@@ -2,15 +2,14 @@
 
 The live server runs the real app (CSRF on, rate limits off) in a thread over its own database: a temporary
 SQLite file, or E2E_DATABASE_URL (CI points it at PostgreSQL). It is loaded with a small demo data set.
-Screenshots go to artifacts/e2e/ — look at them. Under SUIJIAN_TEST_NOW every browser context's clock is set to
+Screenshots go to artifacts/e2e/ — look at them. The helpers tests call (login, layout assertions) are in
+browser.py; this file keeps the fixtures. Under SUIJIAN_TEST_NOW every browser context's clock is set to
 the suite's moment too (Playwright's ``clock.install``), so pages that compute dates agree with the server.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -18,10 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.conftest import suite_now
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, set_browser_clock
 
 
 def pytest_collection_modifyitems(config, items):
@@ -57,13 +53,6 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args, playwright):
     return {**browser_context_args, **playwright.devices["iPhone 13"], "locale": "zh-CN"}
-
-
-def set_browser_clock(ctx: BrowserContext) -> BrowserContext:
-    """Under a test clock, the browser's clock starts at the server's (travelled) now and ticks on."""
-    if suite_now() is not None:
-        ctx.clock.install(time=dt.datetime.now(dt.UTC))
-    return ctx
 
 
 @pytest.fixture
@@ -104,7 +93,7 @@ def new_page(new_context):
 def live_server():
     from werkzeug.serving import make_server
 
-    from tests.conftest import reset_schema
+    from tests.helpers import reset_schema
     from webapp import create_app
     from webapp.extensions import db
 
@@ -148,41 +137,3 @@ def shot(page):
         return path
 
     return _shot
-
-
-def login(page, base: str, username: str, password: str = "suijian-demo") -> None:
-    """Log in through the form and wait for the page after the redirect."""
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert "/login" not in page.url, f"login as {username} failed"
-
-
-def assert_no_horizontal_overflow(page) -> None:
-    """Nothing sticks out sideways at phone width (no sideways scrolling)."""
-    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-    assert width <= inner, f"page is {width}px wide in a {inner}px viewport: {page.url}"
-
-
-# Controls a thumb has to hit: buttons, fields, menus, button-like links, list rows, breadcrumbs.
-_TAP_TARGETS = (
-    "button, select, summary, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), "
-    "a.btn, .list a, .crumbs a, .topbar a, .chip a, dl.facts a"
-)
-
-
-def assert_touch_targets(page, minimum: int = 44) -> None:
-    """Every visible control is at least ``minimum`` CSS pixels tall (and wide)."""
-    small = page.evaluate(
-        """([selector, minimum]) => [...document.querySelectorAll(selector)]
-            .filter(e => { const r = e.getBoundingClientRect(), m = minimum - 0.5;
-                           return r.width > 0 && r.height > 0 && (r.height < m || r.width < m); })
-            .map(e => { const r = e.getBoundingClientRect();
-                        return `${e.tagName.toLowerCase()} "${(e.innerText || e.value || '').trim().slice(0, 16)}" `
-                               + `${Math.round(r.width)}x${Math.round(r.height)}`; })""",
-        [_TAP_TARGETS, minimum],
-    )
-    assert not small, f"touch targets under {minimum}px on {page.url}: {small}"

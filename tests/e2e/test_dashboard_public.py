@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import ARTIFACTS, assert_no_horizontal_overflow, assert_touch_targets, login
 from webapp import calendar
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}

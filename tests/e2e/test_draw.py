@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login
 from webapp.public import views as public_views
 
 ITEM_NAME = "对单位履行消防安全职责情况的日常监督抽查"
@@ -279,7 +279,7 @@ def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
 
 
 def _artifact(name: str) -> Path:
-    from tests.e2e.conftest import ARTIFACTS
+    from tests.e2e.browser import ARTIFACTS
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / f"{name}.png"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login
 from webapp.demo import USCC_ALPHABET, make_uscc
 
 # Names no demo unit has, so searching for them finds only what this test imported.

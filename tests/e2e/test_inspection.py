@@ -11,16 +11,15 @@ import threading
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login
 
 
 @pytest.fixture(scope="module")
 def site():
     from werkzeug.serving import make_server
 
-    from tests.conftest import reset_schema
-    from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
-    from tests.inspections.conftest import make_task
+    from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
+    from tests.helpers import reset_schema
     from webapp import create_app
     from webapp.auth.models import Role
     from webapp.catalog.models import ItemVersion
@@ -42,7 +41,7 @@ def site():
         lead = make_inspector(org, name="李卫国", user=make_user(org, role=Role.INSPECTOR, username="lead"))
         partner = make_inspector(org, name="赵志刚", user=make_user(org, role=Role.INSPECTOR, username="partner"))
         unit = make_unit(org, name="洛阳好运来超市", address="偃师区商都路18号", contact_phone="13800138000")
-        task = make_task(db, org, unit, version.id, [lead, partner])
+        task = make_task(org, unit, version.id, people=[lead, partner])
         db.session.commit()
         public_id = task.public_id
     server = make_server("127.0.0.1", 0, app, threaded=True)

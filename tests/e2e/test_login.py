@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login
 from webapp.demo import DEMO_PASSWORD
 
 

@@ -17,7 +17,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import ARTIFACTS, assert_no_horizontal_overflow, assert_touch_targets, login
 
 PROBLEMS = [
     ("疏散通道堆放杂物，安全管理人周建军未及时清理", "《中华人民共和国消防法》第二十八条"),
@@ -43,9 +43,8 @@ def site():
     """
     from werkzeug.serving import make_server
 
-    from tests.conftest import reset_schema
-    from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
-    from tests.inspections.conftest import make_task
+    from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
+    from tests.helpers import reset_schema
     from webapp import create_app
     from webapp.auth.models import Role
     from webapp.catalog.models import ItemVersion
@@ -75,7 +74,7 @@ def site():
         lead = make_inspector(org, name="李卫国", user=lead_user)
         partner = make_inspector(org, name="赵志刚")
         unit = make_unit(org, name="洛阳好运来超市", address="偃师区商都路18号", safety_person="周建军")
-        task = make_task(db, org, unit, version.id, [lead, partner])
+        task = make_task(org, unit, version.id, people=[lead, partner])
         task.status = TaskStatus.SUBMITTED
         inspection = Inspection(
             client_uuid=str(uuid.uuid4()),

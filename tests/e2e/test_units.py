@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login
 
 
 def result_count(page: Page) -> int:

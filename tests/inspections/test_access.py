@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login
-from tests.inspections.conftest import new_uuid
+from tests.helpers import login, new_uuid
 from webapp.inspections.models import Inspection
 
 READS = ["", "/notice", "/notice.pdf", "/record"]

@@ -11,10 +11,9 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from tests.conftest import login
 from tests.documents.poppler import flat, pages, pdf_info, pdf_text, poppler
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
-from tests.inspections.conftest import make_task, new_uuid, scene, sign_all, signer_keys  # noqa: F401 (fixture)
+from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
+from tests.helpers import login, new_uuid, sign_all, signer_keys
 from webapp.auth.models import Role
 from webapp.catalog.models import ChecklistPoint, ItemVersion
 from webapp.documents import DocumentError
@@ -222,7 +221,9 @@ def test_joint_task_copies_go_to_each_department_and_the_unit(client, db, tmp_pa
     points = {p.dept: p for p in db.session.execute(select(ChecklistPoint)).scalars()}
     fi = make_inspector(fire, user=make_user(fire, role=Role.INSPECTOR, username="fireman"))
     mi = make_inspector(market, user=make_user(market, role=Role.INSPECTOR, username="marketman"))
-    task = make_task(db, fire, make_unit(fire, name="偃师区红星商店"), version.id, [fi, mi], depts=["fire", "market"])
+    task = make_task(
+        fire, make_unit(fire, name="偃师区红星商店"), version.id, people=[fi, mi], depts=["fire", "market"]
+    )
     db.session.commit()
     base = _url(task)
     login(client, "marketman")

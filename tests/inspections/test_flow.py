@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.conftest import login
-from tests.inspections.conftest import new_uuid, sign_all, signer_keys
+from tests.helpers import login, new_uuid, sign_all, signer_keys
 from webapp.audit import AuditEvent
 from webapp.auth.models import User
 from webapp.inspections.models import Inspection, InspectionStatus, PartnerPresence

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.conftest import login
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
-from tests.inspections.conftest import make_task, new_uuid
+from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
+from tests.helpers import login, new_uuid
 from webapp.auth.models import Role
 from webapp.catalog.models import ChecklistPoint, ItemVersion
 
@@ -27,7 +26,7 @@ def test_each_department_fills_its_own_points(client, db):
     mu = make_user(market, role=Role.INSPECTOR, username="marketman")
     fi = make_inspector(fire, user=fu)
     mi = make_inspector(market, user=mu)
-    task = make_task(db, fire, make_unit(fire), version.id, [fi, mi], depts=["fire", "market"])
+    task = make_task(fire, make_unit(fire), version.id, people=[fi, mi], depts=["fire", "market"])
     db.session.commit()
     base = f"/inspections/tasks/{task.public_id}"
     login(client, "fireman")

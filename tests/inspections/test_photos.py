@@ -7,8 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
-from tests.inspections.conftest import new_uuid
+from tests.helpers import login, new_uuid
 from webapp.auth.models import User
 from webapp.inspections import photos as photo_services
 from webapp.inspections.models import Inspection, Photo

@@ -6,8 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from tests.conftest import login
-from tests.inspections.conftest import new_uuid, sign_all, signature_strokes, signer_keys
+from tests.helpers import login, new_uuid, sign_all, signature_strokes, signer_keys
 from webapp.inspections.models import Inspection, Signature
 
 HX = {"HX-Request": "true"}

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.public.test_results_pages import (
-    USCC,
-    add_inspection,
-    manual_task,
-    results,  # noqa: F401  (fixture)
-)
+from tests.factories import USCC, add_inspection, manual_task
 from webapp.inspections.models import PublishedCategory
 
 FIELDS = {"unit", "uscc", "item", "date", "organisation", "category", "rectification_status"}
@@ -22,7 +17,7 @@ def _get(client, **params):
     return resp, json.loads(resp.data)
 
 
-def test_results_have_the_documented_fields(client, db, results):  # noqa: F811
+def test_results_have_the_documented_fields(client, db, results):
     resp, data = _get(client, q=USCC)
     assert data["page"] == 1 and data["has_next"] is False and data["next"] is None
     [row] = data["results"]
@@ -36,10 +31,10 @@ def test_results_have_the_documented_fields(client, db, results):  # noqa: F811
         assert secret not in text
 
 
-def test_results_are_paged_with_a_next_link(client, db, results):  # noqa: F811
+def test_results_are_paged_with_a_next_link(client, db, results):
     for _ in range(21):
-        task = manual_task(db, results.org, results.other_unit, results.item, [])
-        add_inspection(db, task, category=PublishedCategory.NO_PROBLEM)
+        task = manual_task(results.org, results.other_unit, results.item, [])
+        add_inspection(task, category=PublishedCategory.NO_PROBLEM)
     db.session.commit()
     _, first = _get(client)
     assert len(first["results"]) == 20 and first["has_next"] is True
@@ -50,7 +45,7 @@ def test_results_are_paged_with_a_next_link(client, db, results):  # noqa: F811
     assert len({r["id"] for r in first["results"] + second["results"]}) == 23
 
 
-def test_the_api_answers_304_when_nothing_changed(client, db, results):  # noqa: F811
+def test_the_api_answers_304_when_nothing_changed(client, db, results):
     first, _ = _get(client)
     again = client.get("/public/api/v1/results.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304

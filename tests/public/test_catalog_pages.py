@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from tests.factories import make_item, make_org
-from tests.public.test_public import run_draw, world  # noqa: F401  (fixture)
+from tests.factories import make_item, make_org, run_draw
 from webapp.catalog.models import ItemVersion
 from webapp.draw.models import PlanStatus
 
 
-def test_the_item_list_shows_each_organisations_items_with_basis_method_and_ratio(client, db, world):  # noqa: F811
+def test_the_item_list_shows_each_organisations_items_with_basis_method_and_ratio(client, db, world):
     other = make_org(code="pub-2", name="孟津区消防救援大队")
     retired = make_item(other, code="retired", name="已停用的抽查事项")
     retired.active = False
@@ -23,7 +22,7 @@ def test_the_item_list_shows_each_organisations_items_with_basis_method_and_rati
     assert "Set-Cookie" not in resp.headers and resp.headers["ETag"]
 
 
-def test_the_item_list_shows_the_current_version_and_revalidates_when_it_changes(client, db, world):  # noqa: F811
+def test_the_item_list_shows_the_current_version_and_revalidates_when_it_changes(client, db, world):
     first = client.get("/public/items")
     assert client.get("/public/items", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     current = world.item.current
@@ -48,8 +47,8 @@ def test_the_item_list_shows_the_current_version_and_revalidates_when_it_changes
     assert "一般单位每年20%" in body and "消防安全重点单位100%<" not in body
 
 
-def test_plans_show_targets_and_link_to_their_published_draws_only(client, db, world):  # noqa: F811
-    published = run_draw(db, world)
+def test_plans_show_targets_and_link_to_their_published_draws_only(client, db, world):
+    published = run_draw(world)
     resp = client.get("/public/plans")
     assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
     body = resp.get_data(as_text=True)
@@ -59,8 +58,8 @@ def test_plans_show_targets_and_link_to_their_published_draws_only(client, db, w
     assert client.get(f"/public/plans?year={world.plan.year}").status_code == 200
 
 
-def test_an_unpublished_draw_and_a_draft_plan_are_not_on_the_plans_page(client, db, world):  # noqa: F811
-    hidden = run_draw(db, world, publish=False)
+def test_an_unpublished_draw_and_a_draft_plan_are_not_on_the_plans_page(client, db, world):
+    hidden = run_draw(world, publish=False)
     body = client.get("/public/plans").get_data(as_text=True)
     assert world.plan.name in body and hidden.public_id not in body
     world.plan.status = PlanStatus.DRAFT

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from tests.public.test_public import make_world, run_draw
-from tests.public.test_results_pages import results  # noqa: F401  (fixture)
+from tests.factories import build_public_world, run_draw
 from webapp.draw import services
 
 A = "{http://www.w3.org/2005/Atom}"
@@ -18,9 +17,9 @@ def _feed(client):
     return resp, ET.fromstring(resp.data)  # noqa: S314 (our own response, parsed as the brief asks: xml.etree)
 
 
-def test_the_feed_is_atom_with_published_draws_and_results(client, db, results):  # noqa: F811
-    world = make_world(db)
-    draw = run_draw(db, world, publish=False)
+def test_the_feed_is_atom_with_published_draws_and_results(client, db, results):
+    world = build_public_world()
+    draw = run_draw(world, publish=False)
     _, root = _feed(client)
     assert not any(draw.public_id in e.find(f"{A}link").get("href") for e in root.findall(f"{A}entry"))
     services.publish(world.supervisor, draw)
@@ -40,11 +39,11 @@ def test_the_feed_is_atom_with_published_draws_and_results(client, db, results):
         assert secret not in text
 
 
-def test_the_feed_revalidates_until_something_new_is_published(client, db, results):  # noqa: F811
+def test_the_feed_revalidates_until_something_new_is_published(client, db, results):
     first, _ = _feed(client)
     assert client.get("/public/feed.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-    world = make_world(db)
-    run_draw(db, world)
+    world = build_public_world()
+    run_draw(world)
     assert client.get("/public/feed.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
 
 

@@ -13,8 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 from sqlalchemy import select
 
-from tests.public.test_public import next_period
-from tests.public.test_results_pages import add_inspection, add_order
+from tests.factories import add_inspection, add_order
+from tests.helpers import next_period
 from webapp import demo
 from webapp.auth.models import Organisation, Role, User
 from webapp.draw import services
@@ -68,11 +68,10 @@ def test_no_public_page_of_the_demo_shows_an_unmasked_name_or_phone(client, db):
     unit = task.unit
     contact = unit.safety_person or unit.contact_name or unit.legal_rep or "赵建华"
     ins = add_inspection(
-        db,
         task,
         findings=[f"疏散通道堵塞，{contact}称经{out.name}同意，电话{out.phone or '13812341188'}", "灭火器压力不足"],
     )
-    add_order(db, ins, unit, status=OrderStatus.NOT_RECTIFIED)
+    add_order(ins, unit, status=OrderStatus.NOT_RECTIFIED)
     db.session.commit()
 
     pages = crawl(client)

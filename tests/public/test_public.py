@@ -6,79 +6,26 @@ on the test database; the downloaded bundle is checked with the downloaded stand
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
-from webapp.auth.models import Role
+from tests.factories import PHONE, PUBLIC_INSPECTOR_NAMES, WITNESS_NAME, run_draw
 from webapp.draw import services
 from webapp.draw.models import Draw
-from webapp.registry.models import UnitClass
 
 VERIFY_PY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "engine.py"  # the file served as verify.py
-INSPECTOR_NAMES = ["王小锋", "李明", "欧阳春雨", "张伟东", "赵敏", "孙立新"]
-WITNESS_NAME = "陈见证"
-PHONE = "13812341188"
-
-
-def next_period(today: dt.date | None = None) -> str:
-    today = today or dt.date.today()
-    return f"{today.year + (today.month == 12):04d}-{today.month % 12 + 1:02d}"
-
-
-@dataclass
-class World:
-    org: object
-    item: object
-    supervisor: object
-    plan: object
-    unit_names: list[str]
-
-
-def make_world(db) -> World:
-    org = make_org(code="pub-1", name="偃师区消防救援大队")
-    supervisor = make_user(org, Role.SUPERVISOR)
-    item = make_item(org, code="fire-duty")
-    units = [make_unit(org, name=f"偃师区公开测试商场{i}号", unit_class=UnitClass.KEY, crowded=True) for i in range(3)]
-    units += [make_unit(org, name=f"偃师区公开测试五金店{i}号") for i in range(4)]
-    for name in INSPECTOR_NAMES:
-        make_inspector(org, name=name, phone=PHONE)
-    year = int(next_period()[:4])
-    plan = services.create_plan(supervisor, org=org, item=item, year=year)
-    db.session.commit()
-    return World(org, item, supervisor, plan, [u.name for u in units])
-
-
-def run_draw(db, world: World, period: str | None = None, publish: bool = True) -> Draw:
-    draw = services.commit(world.supervisor, world.plan, period or next_period())
-    db.session.commit()
-    services.add_witness(world.supervisor, draw, WITNESS_NAME, "廉政监督员", "31415926535897932384")
-    db.session.commit()
-    services.perform(world.supervisor, draw)
-    db.session.commit()
-    if publish:
-        services.publish(world.supervisor, draw)
-        db.session.commit()
-    return draw
-
-
-@pytest.fixture
-def world(db) -> World:
-    return make_world(db)
 
 
 @pytest.fixture
 def published(db, world) -> Draw:
-    return run_draw(db, world)
+    return run_draw(world)
 
 
 def test_an_unpublished_draw_is_not_found_and_not_listed(client, db, world):
-    draw = run_draw(db, world, publish=False)
+    draw = run_draw(world, publish=False)
     for url in (f"/public/draws/{draw.public_id}", f"/public/draws/{draw.public_id}/bundle.json"):
         resp = client.get(url)
         assert resp.status_code == 404, url
@@ -98,7 +45,7 @@ def test_a_published_draw_shows_units_and_masked_inspectors_never_full_names(cli
     assert published.commitment[:8] in html and published.server_secret[:8] in html and published.seed[:8] in html
     on_tasks = {a.inspector.name for t in published.tasks for a in t.active_assignments}
     assert on_tasks
-    for name in [*INSPECTOR_NAMES, WITNESS_NAME]:
+    for name in [*PUBLIC_INSPECTOR_NAMES, WITNESS_NAME]:
         assert name not in html, f"unmasked name {name} on the public page"
     from webapp.masking import mask_name
 
@@ -165,7 +112,7 @@ def test_the_verifier_download_is_byte_for_byte_the_file(client, db):
 
 
 def test_an_abandoned_draw_is_public_as_abandoned_with_its_reason(client, db, world):
-    draw = run_draw(db, world, publish=False)
+    draw = run_draw(world, publish=False)
     name = draw.tasks[0].active_assignments[0].inspector.name
     services.abandon(world.supervisor, draw, f"见证人未到场，{name}另有任务")
     db.session.commit()
@@ -215,7 +162,7 @@ def test_conditional_requests_get_304_until_the_draw_changes(client, db, world, 
 def test_the_list_revalidates_when_a_draw_is_published(client, db, world):
     etag = client.get("/public/draws").headers["ETag"]
     assert client.get("/public/draws", headers={"If-None-Match": etag}).status_code == 304
-    run_draw(db, world)
+    run_draw(world)
     assert client.get("/public/draws", headers={"If-None-Match": etag}).status_code == 200
 
 
@@ -235,16 +182,16 @@ def test_a_logged_in_visitor_gets_the_same_page_but_privately_cached(client, db,
     resp = client.get(f"/public/draws/{published.public_id}")
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "private, no-cache"
-    assert INSPECTOR_NAMES[0] not in resp.get_data(as_text=True)
+    assert PUBLIC_INSPECTOR_NAMES[0] not in resp.get_data(as_text=True)
 
 
 def test_paging_of_the_list(client, db, world):
     from webapp.public import queries
 
-    redrawn = run_draw(db, world, publish=False)
+    redrawn = run_draw(world, publish=False)
     services.abandon(world.supervisor, redrawn, "见证人输入有误，重新抽取")
     db.session.commit()
-    final = run_draw(db, world)
+    final = run_draw(world)
     first, second = queries.draw_list(1, per_page=1), queries.draw_list(2, per_page=1)
     assert [r.public_id for r in first.rows] == [final.public_id] and first.has_next
     assert [r.public_id for r in second.rows] == [redrawn.public_id] and not second.has_next

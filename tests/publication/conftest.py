@@ -1,11 +1,9 @@
-"""Publication deadlines reuse the inspections' scene: a task with two inspectors and two supervisors."""
+"""Publication deadlines reuse the shared ``scene`` (tests/conftest.py): a task with two inspectors."""
 
 from __future__ import annotations
 
 import pytest
 from flask_babel import force_locale
-
-from tests.inspections.conftest import scene  # noqa: F401  (the fixture)
 
 
 @pytest.fixture(autouse=True)

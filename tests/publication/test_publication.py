@@ -9,10 +9,18 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
-from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
-from tests.inspections.conftest import new_uuid, sign_all, signer_keys
-from tests.public.test_results_pages import add_inspection, add_order, manual_task
+from tests.factories import (
+    add_inspection,
+    add_order,
+    make_inspector,
+    make_item,
+    make_org,
+    make_task,
+    make_unit,
+    make_user,
+    manual_task,
+)
+from tests.helpers import login, new_uuid, sign_all, signer_keys
 from webapp import calendar
 from webapp.audit import AuditEvent
 from webapp.auth.models import Organisation, Role
@@ -204,7 +212,7 @@ def test_the_daily_run_stamps_what_is_due_audits_each_and_is_idempotent(db, runn
     org.publication_review = True
     due = _submitted(db, org, dt.date(2026, 11, 6), "到期的单位")
     later = _submitted(db, org, dt.date(2026, 11, 27), "未到期的单位")
-    order = add_order(db, due, due.task.unit, status=OrderStatus.NOT_RECTIFIED)
+    order = add_order(due, due.task.unit, status=OrderStatus.NOT_RECTIFIED)
     penalty = FollowUp(
         order_id=order.id,
         kind="penalty",
@@ -240,8 +248,8 @@ def _penalty_scene(db, review: bool):
     item = make_item(org)
     unit = make_unit(org, name="偃师处罚测试商行")
     inspector = make_inspector(org)
-    ins = add_inspection(db, manual_task(db, org, unit, item, [inspector]))
-    order = add_order(db, ins, unit, number=f"偃消限字〔2026〕第00{int(review)}9号")
+    ins = add_inspection(manual_task(org, unit, item, [inspector]))
+    order = add_order(ins, unit, number=f"偃消限字〔2026〕第00{int(review)}9号")
     user = make_user(org, Role.INSPECTOR)
     db.session.commit()
     notices.record_outcome(

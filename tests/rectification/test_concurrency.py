@@ -13,7 +13,7 @@ import threading
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from tests.rectification.conftest import PROBLEMS
+from tests.helpers import PROBLEMS
 from webapp.audit import AuditEvent, verify
 from webapp.auth.models import User
 from webapp.extensions import db as _db

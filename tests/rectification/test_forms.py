@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_inspector, make_user
-from tests.rectification.conftest import PROBLEMS, make_inspection
+from tests.factories import make_inspection, make_inspector, make_user
+from tests.helpers import PROBLEMS
 from webapp.auth.models import Role
 from webapp.inspections.models import Finding
 from webapp.rectification import services
@@ -56,7 +56,7 @@ def test_an_assigned_inspector_issues_an_order(client, login_as, world, db):
 def test_no_order_on_a_draft_record_without_a_result(client, login_as, world, db):
     """Live bug (issue 9): the rule "only on a submitted record whose result calls for one" lived only in the
     record page's template; a POST on a draft with no result made a numbered order."""
-    draft = make_inspection(world.task, result=None)
+    draft = make_inspection(world.task)
     db.session.commit()
     login_as(world.lead_user)
     assert client.get(f"/notices/new/{draft.id}").status_code == 409

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.rectification.conftest import PROBLEMS, make_inspection
+from tests.factories import record_for_order
+from tests.helpers import PROBLEMS
 from webapp.audit import AuditEvent
 from webapp.rectification import numbering, services
 from webapp.rectification.models import FollowUp, OrderStatus, RectificationOrder
@@ -111,12 +112,12 @@ def test_the_submit_paths_create_the_organisations_due_reinspections(world, db):
 
     first = issue(world, days=5)
     later = first.deadline + dt.timedelta(days=1)
-    second = services.issue_order(world.lead_user, make_inspection(world.task), "deadline", PROBLEMS, 5, today=later)
+    second = services.issue_order(world.lead_user, record_for_order(world.task), "deadline", PROBLEMS, 5, today=later)
     assert first.reinspection_task_id is not None and second.reinspection_task_id is None
 
     long_ago = dt.date(2025, 9, 1)
-    third = services.issue_order(world.lead_user, make_inspection(world.task), "deadline", PROBLEMS, 5, today=long_ago)
-    record = make_inspection(world.task)
+    third = services.issue_order(world.lead_user, record_for_order(world.task), "deadline", PROBLEMS, 5, today=long_ago)
+    record = record_for_order(world.task)
     events.result_submitted.send(record, user=world.lead_user)  # as inspections.services.submit does
     assert third.reinspection_task_id is not None  # its deadline (in 2025) has passed by today
 
@@ -178,7 +179,7 @@ def test_cli_creates_due_reinspections(world, db, runner):
 
 
 def test_orders_of_several_inspections_share_the_series(world, db):
-    second = make_inspection(world.task)
+    second = record_for_order(world.task)
     a = issue(world)
     b = services.issue_order(world.lead_user, second, "deadline", PROBLEMS, 3, today=DAY)
     assert (a.seq, b.seq) == (1, 2) and b.inspection_id == second.id

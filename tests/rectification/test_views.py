@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.factories import make_inspector, make_user
-from tests.rectification.conftest import PROBLEMS
+from tests.helpers import PROBLEMS
 from webapp.auth.models import Role
 from webapp.documents import qr
 from webapp.rectification import services
