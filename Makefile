@@ -19,11 +19,12 @@ install: $(BIN)/.installed translations
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d webapp/translations
 
-## run: install, migrate the embedded SQLite database, load the demo data once, serve on http://$(HOST):$(PORT)
+## run: install, migrate the embedded SQLite database, load the demo data once, then start the app on
+## http://$(HOST):$(PORT) and the job queue's worker beside it (Procfile, honcho; Ctrl-C stops both)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo --if-empty
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	BIN=$(BIN) HOST=$(HOST) $(BIN)/honcho start -f Procfile -p $(PORT)
 
 ## test: the whole suite (unit, integration, browser). TEST_DATABASE_URL=postgresql+psycopg://… for PostgreSQL.
 test: install

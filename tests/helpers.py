@@ -65,6 +65,7 @@ def app_test_config(url: str = TEST_DATABASE_URL) -> dict:
         "RATELIMIT_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
         "DASHBOARD_CACHE_SECONDS": 0,  # figures computed on every request (tests/dashboard/test_cache.py: on)
+        "QUEUE_IMMEDIATE": True,  # queued tasks run where they are enqueued (tests/test_worker.py: a real worker)
     }
 
 
@@ -80,6 +81,11 @@ def reset_schema(app) -> None:
 
 
 def truncate_all(app) -> None:
+    import shutil
+
+    url = app.config.get("STORAGE_URL", "")
+    if url.startswith("file://"):  # the audit anchors in the store are the twin of the audit_anchor table
+        shutil.rmtree(os.path.join(url.removeprefix("file://"), "audit-anchors"), ignore_errors=True)
     with app.app_context():
         _db.session.remove()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
@@ -144,9 +150,83 @@ def sign_all(client, task, slots: list[str]) -> None:
         data = {"signer": key, "strokes": signature_strokes(), "width": "340", "height": "200"}
         if key == "unit":
             data["signer_name"] = "王小明"
+        else:  # the signed-in inspector signs for the others: 代签, which needs a reason (ignored for oneself)
+            data["proxy_reason"] = "同组检查人员当场在本机签字"
         resp = client.post(f"/inspections/tasks/{task.public_id}/signatures", data=data)
         assert resp.status_code == 200, resp.get_data(as_text=True)
 
 
 def signer_keys(task) -> list[str]:
     return ["unit", *[f"inspector:{a.inspector_id}" for a in task.active_assignments]]
+
+
+# ------------------------------------------------------------------------------- object storage
+
+_s3_server: list = []  # the moto_server this test process started (at most one), stopped at exit
+
+
+def s3_endpoint() -> str:
+    """The S3 API the storage tests talk to: ``S3_TEST_ENDPOINT_URL`` (.ci/run starts moto_server and sets it),
+    else a ``moto_server`` started here on a free port (stopped when the test process exits).
+
+    Without either: skipped with the reason outside CI, a failure under ``CI=true`` (CI must test the S3 backend).
+    """
+    import atexit
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    url = os.environ.get("S3_TEST_ENDPOINT_URL")
+    if url:
+        return url
+    if _s3_server:
+        return _s3_server[0]
+    exe = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
+    if exe is None:
+        reason = "no S3 API server: set S3_TEST_ENDPOINT_URL or install moto[server] (pip install -e '.[dev]')"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason + " — required in CI")
+        pytest.skip(reason)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(  # our own venv's moto_server
+        [exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    atexit.register(lambda: (proc.terminate(), proc.wait(10)))
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):  # moto_server takes a second or two to import its services
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()  # noqa: S310 - a local http URL
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"moto_server exited with status {proc.returncode}")
+            time.sleep(0.05)
+    else:
+        pytest.fail(f"moto_server did not answer on {url}")
+    _s3_server.append(url)
+    return url
+
+
+def s3_test_bucket(monkeypatch) -> str:
+    """A fresh bucket on the test S3 server, the environment pointing at it (endpoint, dummy credentials):
+    returns the ``STORAGE_URL`` to use, ``s3://<bucket>/suijian``."""
+    import boto3
+
+    endpoint = s3_endpoint()
+    for name, value in {
+        "S3_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # moto accepts any credentials
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.path.join(_TMP, "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(_TMP, "no-aws-credentials"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    bucket = f"test-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+    return f"s3://{bucket}/suijian"

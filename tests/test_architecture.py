@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 WEBAPP = Path(__file__).resolve().parents[1] / "webapp"
-ASSEMBLY = {"__init__", "models", "cli"}
+ASSEMBLY = {"__init__", "models", "cli", "worker"}
 
 
 def _package_of(path: Path) -> str:

@@ -143,7 +143,10 @@ EXPECTED: dict[str, str] = {
     "inspections.photo_thumb": LOGIN,
     "inspections.signature_png": LOGIN,
     # public site, part 2 (items, plans, results, feed, API)
-    **{f"public.{name}": PUBLIC for name in ("items", "plans", "results_page", "feed", "api_results", "notice_check")},
+    **{
+        f"public.{name}": PUBLIC
+        for name in ("items", "plans", "results_page", "feed", "api_results", "notice_check", "audit_anchors")
+    },
 }
 
 ROLES_ALLOWED = {

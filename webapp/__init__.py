@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from webapp import config as config_module
+from webapp.db import include_in_autogenerate
 from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,10 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
+    _register_request_guards(app)
     from webapp.web import register_error_handler
 
     register_error_handler(app)
     _wire_events()
+    _init_queue(app)
 
     from webapp.cli import register_cli
 
@@ -83,7 +86,13 @@ def _init_extensions(app: Flask) -> None:
             "options": "-c jit=off",
         }
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(ROOT, "migrations"),
+        render_as_batch=True,
+        include_name=include_in_autogenerate,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
@@ -94,6 +103,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model module so metadata is complete for Alembic and the app.
     import webapp.models  # noqa: F401
+    from webapp.auth import services as auth_services
     from webapp.auth.models import User
 
     @login_manager.user_loader
@@ -104,6 +114,8 @@ def _init_extensions(app: Flask) -> None:
             return None
         user = db.session.get(User, uid)
         if user is None or user.auth_version != version or not user.active:
+            return None
+        if not auth_services.session_is_live(uid, session.get("sid")):  # ended by logout (or never recorded)
             return None
         return user
 
@@ -120,6 +132,16 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _init_queue(app: Flask) -> None:
+    """The job queue (webapp/queue.py) and its tasks (webapp/worker.py), in web and worker processes alike."""
+    from webapp import (
+        queue,
+        worker,  # noqa: F401  (defines the tasks)
+    )
+
+    queue.init_app(app)
 
 
 def _wire_events() -> None:
@@ -180,6 +202,61 @@ def _asset_url(app: Flask):
     return asset_url
 
 
+# Scripts and styles only from our own files (no inline <script>, on…= handler, <style> or style= attribute; htmx
+# without eval and without its indicator <style>, see base.html's htmx-config); images may be data:/blob: URLs
+# (photo previews, the signature pad); no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _register_request_guards(app: Flask) -> None:
+    """Checks that run before anything else reads the request (CSRF, the rate limiter's keys, the views).
+
+    * Anonymous requests (login, the public site) may carry a small body only: refused with 413 by its
+      Content-Length before it is read, and the form parser is held to the same size for bodies without one.
+    * A NUL byte in the path, the query or a form field is refused with 400 and a Chinese message: PostgreSQL
+      cannot store or compare it, and the database error would reach the log with its statement.
+    """
+    from flask import abort
+    from flask_babel import gettext as _
+
+    def cap_anonymous_body():
+        if current_user.is_authenticated:
+            return None
+        cap = app.config["ANONYMOUS_MAX_CONTENT_LENGTH"]
+        if request.content_length is not None and request.content_length > cap:
+            abort(413)
+        request.max_content_length = cap
+        request.max_form_memory_size = cap
+        return None
+
+    def refuse_nul():
+        bad = "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True))
+        if not bad and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            bad = any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
+        if bad:
+            g.error_code = 400
+            message = _("请求中含有无效字符（如空字符），请删除后重试。")
+            return render_template("errors.html", code=400, title=_("请求有误"), message=message), 400
+        return None
+
+    # first in line: Flask-WTF's CSRF check and Flask-Limiter's key functions read the form before any later hook
+    funcs = app.before_request_funcs.setdefault(None, [])
+    funcs[0:0] = [cap_anonymous_body, refuse_nul]
+
+
 def _register_hooks(app: Flask) -> None:
     from webapp import calendar
     from webapp.auth import access
@@ -208,6 +285,8 @@ def _register_hooks(app: Flask) -> None:
 
     @app.after_request
     def headers(response):
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Vary", "HX-Request")
         if "HX-Request" not in response.headers.get("Vary", ""):
             response.headers["Vary"] += ", HX-Request"

@@ -6,7 +6,11 @@ Reading (openpyxl, read-only, values only): :func:`first_sheet_rows` streams the
 
 Writing: :func:`spooled_workbook` builds a write-only workbook (rows go to disk as written) and returns it as
 an open temporary file, ready for :func:`webapp.web.xlsx_response`; :func:`workbook` does the same for
-``(sheet title, rows)`` pairs. :func:`cell_out` turns a stored value into the cell text an import accepts
+``(sheet title, rows)`` pairs. Every sheet is made with :func:`sheet`, whose rows are **typed, formula-safe
+cells** (:func:`safe_cell`): numbers as numbers, dates as dates, and text as text even when it starts like a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR …): a unit named ``=HYPERLINK(…)`` is stored as a string with
+Excel's quote prefix (what Excel itself does for ``'=…``), so neither opening nor editing the cell runs it,
+and the text imports again unchanged. :func:`cell_out` turns a stored value into the cell an import accepts
 again; :func:`csv_bytes` writes a CSV that Excel opens with its Chinese intact.
 """
 
@@ -15,18 +19,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import IO, Any
 
 import openpyxl
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from webapp.calendar import SHANGHAI
 from webapp.web import ServiceError
 
 SHEET_TITLE_MAX = 31  # Excel's limit
@@ -150,8 +160,59 @@ def first_sheet_row_count(path: str) -> int:
 # ------------------------------------------------------------------------------------------------ writing
 
 
+# Text starting with one of these is a formula (or DDE call) to Excel, LibreOffice or Numbers once typed or
+# re-saved as CSV; the full-width forms are what a Chinese input method types.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def safe_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """``value`` as a typed, formula-safe cell of the write-only sheet ``ws``.
+
+    Numbers stay numbers and dates dates (a datetime in local time: Excel has no time zones); text that starts
+    like a formula becomes a string cell with Excel's quote prefix (never a formula); characters a workbook
+    cannot hold (control characters) are dropped instead of failing the export. Anything else is its text.
+    """
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(SHANGHAI).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, dt.date | dt.time):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if not text.startswith(FORMULA_START):
+        return text
+    cell = WriteOnlyCell(ws, value=text)  # openpyxl takes text starting with "=" for a formula …
+    cell.data_type = "s"  # … keep it a string
+    cell.quotePrefix = True  # and tell Excel it is text, also when someone edits the cell
+    return cell
+
+
+class SafeSheet:
+    """A write-only worksheet whose rows are written as :func:`safe_cell` cells (use :func:`sheet`)."""
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.worksheet = ws
+
+    def append(self, row: Iterable[Any]) -> None:
+        ws = self.worksheet
+        ws.append([safe_cell(ws, v) for v in row])
+
+
+def sheet(wb: openpyxl.Workbook, title: Any) -> SafeSheet:
+    """A new sheet of a write-only workbook (the title cut to Excel's limit) that writes typed, formula-safe rows.
+
+    Every workbook the app writes makes its sheets here (tests/test_xlsx.py checks that no other module
+    writes cells itself)."""
+    return SafeSheet(wb.create_sheet(str(title)[:SHEET_TITLE_MAX]))
+
+
 def cell_out(value: Any, labels: Mapping[Any, Any] | None = None) -> Any:
-    """A stored value as a cell an import accepts again (Chinese labels, 是/否, ISO dates)."""
+    """A stored value as a cell an import accepts again (Chinese labels, 是/否; dates stay dates)."""
     if value is None:
         return None
     if labels is not None and value in labels:
@@ -163,7 +224,7 @@ def cell_out(value: Any, labels: Mapping[Any, Any] | None = None) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value  # a date cell; the import reads it as YYYY-MM-DD
     if hasattr(value, "value"):
         return value.value
     return value
@@ -190,9 +251,9 @@ def workbook(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> IO[bytes]
 
     def fill(wb: openpyxl.Workbook) -> None:
         for title, rows in sheets:
-            ws = wb.create_sheet(str(title)[:SHEET_TITLE_MAX])
+            ws = sheet(wb, title)
             for row in rows:
-                ws.append(list(row))
+                ws.append(row)
 
     return spooled_workbook(fill)
 

@@ -15,6 +15,8 @@
     var sel = form.querySelector("select[name=signer]");
     var show = function () {
       form.querySelectorAll("[data-for=unit]").forEach(function (el) { el.hidden = sel.value !== "unit"; });
+      var proxy = sel.selectedOptions.length > 0 && sel.selectedOptions[0].hasAttribute("data-proxy");
+      form.querySelectorAll("[data-for=proxy]").forEach(function (el) { el.hidden = !proxy; });
     };
     sel.onchange = show; show();
   }

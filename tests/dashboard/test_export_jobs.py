@@ -216,15 +216,49 @@ def test_a_failed_export_says_so_in_chinese(w, client, login_as, monkeypatch):
     assert "导出失败" in client.get("/dashboard/").get_data(as_text=True)  # in the recent jobs on the card
 
 
-def test_a_job_stuck_for_30_minutes_is_marked_failed(w, client, login_as):
+def test_a_job_no_worker_took_for_30_minutes_is_marked_failed(w, client, login_as):
     login_as(w.sup)
-    job = ExportJob(kind="tasks", params={"year": 2026}, status="running", created_by_id=w.sup.id)
+    job = ExportJob(kind="tasks", params={"year": 2026}, status="pending", created_by_id=w.sup.id)
     job.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31)
     _db.session.add(job)
     _db.session.commit()
     page = client.get(f"/dashboard/exports/{job.public_id}").get_data(as_text=True)
     assert "导出超过30分钟仍未完成" in page
     assert latest_job().status == "failed"
+
+
+def dead_worker_job(w, minutes_ago: int = 2) -> ExportJob:
+    """An export as a worker killed mid-run leaves it: running, no sign of life for a while."""
+    job = ExportJob(kind="tasks", params={"year": 2026}, status="running", created_by_id=w.sup.id)
+    job.total_rows, job.processed_rows = 2000, 500
+    job.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    _db.session.add(job)
+    _db.session.commit()
+    return job
+
+
+def test_finding_6_an_export_whose_worker_died_is_failed_on_its_page_and_on_the_card(w, client, login_as):
+    login_as(w.sup)
+    dead_worker_job(w)
+    card = client.get("/dashboard/").get_data(as_text=True)
+    assert "导出失败" in card and "进行中" not in card
+    job = latest_job()
+    assert job.status == "failed"
+    page = client.get(f"/dashboard/exports/{job.public_id}").get_data(as_text=True)
+    assert "后台处理中断" in page and "请重新导出" in page
+    assert 'hx-trigger="every 1s"' not in page and "导出会在后台继续" not in page
+
+
+def test_finding_6_the_minute_check_fails_a_dead_export_without_anyone_looking(w, db):
+    from webapp import worker
+
+    dead, alive = dead_worker_job(w), dead_worker_job(w, minutes_ago=0)
+    worker.check_jobs.call_local()
+    _db.session.expire_all()
+    assert (_db.session.get(ExportJob, dead.id).status, _db.session.get(ExportJob, alive.id).status) == (
+        "failed",
+        "running",
+    )
 
 
 def test_the_card_offers_years_with_data_and_lists_recent_jobs(w, client, login_as):

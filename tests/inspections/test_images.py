@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageFile
 
 from webapp import storage
 from webapp.inspections import images as photos
@@ -262,6 +262,85 @@ def test_decompression_bomb_does_not_allocate_its_pixels():
     assert int(out.stdout.strip()) < 50  # MB of extra peak memory
 
 
+def _flat_png(width: int, height: int, pixel: bytes = bytes((200, 30, 30, 255))) -> bytes:
+    """A valid single-colour PNG (RGBA for a 4-byte ``pixel``, RGB for 3), compressed row by row: never held
+    as pixels here, and a few hundred KB however large it is."""
+    row = b"\x00" + pixel * width
+    z = zlib.compressobj(9)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6 if len(pixel) == 4 else 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def test_big_flat_png_under_the_pixel_limit_is_refused_before_it_is_decoded(monkeypatch):
+    """Finding 2 of the security review (issue 12): a 204 KB single-colour 7070 × 7070 RGBA PNG is under the
+    50 MP limit but took a worker from 173 to 786 MB. Its memory is computed from the header; nothing is decoded."""
+    data = _flat_png(7070, 7070)
+    assert len(data) < 250_000 and photos.MAX_PIXELS >= 7070 * 7070
+    decoded = []
+
+    def no_decoding(self, *args, **kwargs):
+        decoded.append(self.size)
+        raise AssertionError("pixels decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    with pytest.raises(PhotoError) as e:
+        process(data)
+    assert decoded == []
+    assert e.value.code == "too_much_memory"
+    assert "7070×7070" in str(e.value) and "内存" in str(e.value) and "64 MB" in str(e.value)
+
+
+def test_memory_budget_counts_bands_bit_depth_and_the_working_copy():
+    assert photos.decode_bytes((7070, 7070), "RGBA") == 7070 * 7070 * 8  # decoded + RGB copy: ~400 MB
+    assert photos.decode_bytes((4000, 3000), "RGB") == 4000 * 3000 * 4  # Pillow keeps RGB in 4 bytes
+    assert photos.decode_bytes((4000, 3000), "L") == 4000 * 3000
+    assert photos.decode_bytes((4000, 3000), "I;16") == 4000 * 3000 * (2 + 4)
+    assert photos.decode_bytes((4000, 3000), "P") == 4000 * 3000 * (1 + 4)
+
+
+def test_a_big_png_is_refused_while_a_jpeg_of_the_same_size_is_decoded_at_reduced_scale():
+    with pytest.raises(PhotoError) as e:
+        process(_flat_png(6000, 4000, pixel=bytes((10, 120, 200))))  # 24 MP RGB: 96 MB decoded
+    assert e.value.code == "too_much_memory"
+    out = process(_jpeg((6000, 4000)))  # the same pixels as a phone JPEG: decoded at 1/2 scale, 24 MB
+    assert max(out.width, out.height) == photos.LONG_SIDE
+
+
+def test_a_phone_screenshot_png_with_transparency_still_passes():
+    im = Image.new("RGBA", (1290, 2796), (255, 255, 255, 0))
+    im.paste((0, 90, 200, 255), (100, 100, 1190, 2696))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    out = process(buf.getvalue())
+    assert (out.width, out.height) == (738, 1600)
+
+
+def test_big_flat_png_does_not_raise_the_workers_memory():
+    """Measured in a fresh process: the review saw +613 MB for this file; refused from its header it takes ~0."""
+    code = textwrap.dedent(
+        """
+        import resource, sys
+        from tests.inspections.test_images import _flat_png
+        from webapp.inspections.images import PhotoError, process
+        data = _flat_png(7070, 7070)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            process(data)
+        except PhotoError as e:
+            assert e.code == "too_much_memory", e.code
+        else:
+            sys.exit("accepted")
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print((after - before) // 1024)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert int(out.stdout.strip()) < 50  # MB of extra peak memory
+
+
 # --- the store ------------------------------------------------------------------------------------------
 
 
@@ -293,8 +372,7 @@ def test_store_refuses_keys_that_are_not_hashes(tmp_path):
 def test_store_location_comes_from_storage_url(app, tmp_path):
     assert storage.from_url(f"file://{tmp_path}").root == tmp_path
     assert storage.from_url(str(tmp_path)).root == tmp_path
-    with pytest.raises(NotImplementedError):
-        storage.from_url("s3://bucket/photos")
+    assert isinstance(storage.from_url("s3://bucket/photos"), storage.S3Storage)  # tests/test_storage.py
     with app.app_context():
         key = storage.put(b"stored through the app's STORAGE_URL")
         expected_root = Path(app.config["STORAGE_URL"].removeprefix("file://"))

@@ -212,6 +212,63 @@ def test_too_many_points_is_refused():
     assert "过大" in refused(json.dumps(big))
 
 
+def hostile_strokes(n_strokes: int, n_points: int = 24, w: int = 2400, h: int = 1600) -> list[dict]:
+    """Finding 1 of the security review (issue 12): long zig-zags over a desktop-sized pad."""
+    return [
+        {
+            "penColor": "black",
+            "points": [
+                {
+                    "x": 20 + (i * 97 + s * 13) % (w - 40),
+                    "y": 20 + (i * 61 + s * 7) % (h - 40),
+                    "time": s * 400 + i * 16,
+                }
+                for i in range(n_points)
+            ],
+        }
+        for s in range(n_strokes)
+    ]
+
+
+def test_the_reviews_hostile_signature_is_refused_with_a_chinese_message():
+    """200 strokes × 24 points on 2400 × 1600 took 13 s to draw; more strokes than any name has are refused."""
+    assert "笔画过多" in refused(json.dumps(hostile_strokes(200)), 2400, 1600)
+    assert "笔画过多" in refused(json.dumps([{"points": []}] * (signatures.MAX_STROKES + 1)), 2400, 1600)
+
+
+def test_a_big_pad_is_scaled_into_the_bounded_canvas_before_it_is_stored_and_drawn():
+    strokes = hostile_strokes(signatures.MAX_STROKES)
+    sig = validate(json.dumps(strokes), 2400, 1600)
+    max_w, max_h = signatures.STORED_CANVAS
+    assert (sig.width, sig.height) == (450, 300)  # aspect ratio kept, within 600 × 300
+    assert sig.width <= max_w and sig.height <= max_h
+    assert Image.open(io.BytesIO(sig.png)).size == (sig.width, sig.height)
+    points = [p for s in sig.strokes for p in s["points"]]
+    assert len(points) == signatures.MAX_STROKES * 24
+    assert all(0 <= p["x"] <= sig.width and 0 <= p["y"] <= sig.height for p in points)
+    # the first point (20, 20) on the pad is (3.75, 3.75) stored: scaled by 300 / 1600
+    assert (points[0]["x"], points[0]["y"]) == (3.75, 3.75)
+    # the stored strokes redraw to the same PNG: what is hashed is what is shown
+    assert signatures.render_png(json.loads(sig.canonical_json), sig.width, sig.height) == sig.png
+
+
+def test_a_wide_desktop_pad_keeps_its_proportions_and_a_name_on_it_still_passes():
+    strokes = [
+        {**s, "points": [{**p, "x": p["x"] * 2, "y": p["y"]} for p in s["points"]]} for s in name_strokes()
+    ]  # the 王小明 above, written twice as wide on an 800 × 200 pad
+    sig = validate(json.dumps(strokes), 800, 200)
+    assert (sig.width, sig.height) == (600, 150)
+    assert ink_pixels(sig.png) > 300
+
+
+def test_too_many_points_over_several_strokes_are_refused():
+    stroke = pad_stroke([(20, 20), (320, 20), (20, 180), (320, 180)], step=1.0)
+    count = len(stroke["points"])
+    strokes = [stroke] * (signatures.MAX_POINTS // count + 1)
+    assert len(strokes) <= signatures.MAX_STROKES and count * len(strokes) > signatures.MAX_POINTS
+    assert "过大" in refused(json.dumps(strokes))
+
+
 def test_eraser_strokes_are_refused():
     strokes = name_strokes()
     strokes[3]["compositeOperation"] = "destination-out"

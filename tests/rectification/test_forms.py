@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
-from tests.factories import make_inspection, make_inspector, make_user
+from tests.factories import make_inspection, make_inspector, make_user, record_for_order
 from tests.helpers import PROBLEMS
 from webapp.auth.models import Role
 from webapp.inspections.models import Finding
@@ -24,6 +26,7 @@ def with_findings(world, db):
 
 def _issue_data(**kw):
     data = {
+        "client_key": str(uuid.uuid4()),  # the form's hidden key
         "kind": "deadline",
         "deadline_days": "5",
         "problems-0-text": "疏散通道堆放杂物",
@@ -155,7 +158,7 @@ def test_supervisors_list_their_orders_by_status(client, login_as, world, db):
     late = services.issue_order(
         world.lead_user, world.inspection, "deadline", PROBLEMS, 3, today=dt.date.today() - dt.timedelta(days=30)
     )
-    current = services.issue_order(world.lead_user, world.inspection, "deadline", PROBLEMS, 10)
+    current = services.issue_order(world.lead_user, record_for_order(world.task), "deadline", PROBLEMS, 10)
     db.session.commit()
     login_as(world.supervisor)
     everything = client.get("/notices/").get_data(as_text=True)

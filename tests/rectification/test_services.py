@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -18,15 +19,21 @@ from webapp.tasks.models import Task, TaskKind
 DAY = dt.date(2026, 11, 23)  # a Monday
 
 
-def issue(world, kind="deadline", days=5, today=DAY, problems=PROBLEMS):
-    return services.issue_order(world.lead_user, world.inspection, kind, problems, days, today=today)
+def issue(world, kind="deadline", days=5, today=DAY, problems=PROBLEMS, record=None, key=None):
+    """An order for ``record`` (the world's record by default); a record gets one order of each kind."""
+    record = record or world.inspection
+    return services.issue_order(world.lead_user, record, kind, problems, days, today=today, client_key=key)
+
+
+def another_record(world):
+    return record_for_order(world.task)
 
 
 def test_numbers_follow_the_default_pattern_per_kind_and_year(world, db):
     a = issue(world)
-    b = issue(world)
+    b = issue(world, record=another_record(world))
     c = issue(world, kind="immediate")
-    d = issue(world, today=dt.date(2027, 1, 4))
+    d = issue(world, today=dt.date(2027, 1, 4), record=another_record(world))
     assert [a.number, b.number] == ["偃师大队限字〔2026〕第0001号", "偃师大队限字〔2026〕第0002号"]
     assert c.number == "偃师大队即字〔2026〕第0001号"
     assert d.number == "偃师大队限字〔2027〕第0001号"
@@ -86,7 +93,7 @@ def test_status_is_pending_then_overdue_after_the_deadline(world, db):
 
 
 def test_tokens_are_long_and_distinct(world, db):
-    a, b = issue(world), issue(world)
+    a, b = issue(world), issue(world, kind="immediate")
     assert a.token != b.token and len(a.token) >= 32
 
 
@@ -158,7 +165,7 @@ def test_not_put_right_needs_a_follow_up_and_worsens_the_unit(world, db):
 
 
 def test_referral_and_pending_follow_ups(world, db):
-    a, b = issue(world), issue(world)
+    a, b = issue(world), issue(world, record=another_record(world))
     with pytest.raises(services.OrderError):
         services.record_outcome(world.lead_user, a, False, follow_up="referral")
     services.record_outcome(world.lead_user, a, False, follow_up="referral", referred_to="区应急管理局")
@@ -186,7 +193,7 @@ def test_orders_of_several_inspections_share_the_series(world, db):
 
 
 def test_outcome_per_problem(world, db):
-    a, b = issue(world), issue(world)
+    a, b = issue(world), issue(world, record=another_record(world))
     with pytest.raises(services.OrderError):
         services.record_outcome(world.lead_user, a, [True])  # two problems, one answer
     services.record_outcome(world.lead_user, a, [True, True])
@@ -201,3 +208,44 @@ def test_no_order_for_an_inspection_that_found_no_problem(world, db):
     world.inspection.result = CheckResult.NO_PROBLEM
     with pytest.raises(services.OrderError, match="未发现问题"):
         issue(world)
+
+
+# ------------------------------------------------------------------------------ one order, however often asked
+
+
+def test_the_same_key_again_gives_the_order_it_issued(world, db):
+    """Finding 4: a retry made a third numbered order. The form's key makes issuing idempotent."""
+    key = str(uuid.uuid4())
+    first = issue(world, key=key)
+    db.session.commit()
+    again = issue(world, key=key, today=DAY + dt.timedelta(days=1))  # a retry, even the next day
+    assert again.id == first.id and again.number == first.number
+    assert db.session.execute(select(RectificationOrder)).scalars().all() == [first]
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "notice.issue")).scalars().all()
+    assert len(events) == 1
+
+
+def test_the_same_key_with_other_content_is_refused_and_changes_nothing(world, db):
+    key = str(uuid.uuid4())
+    first = issue(world, key=key)
+    db.session.commit()
+    for changed in ({"days": 9}, {"problems": PROBLEMS[:1]}, {"kind": "immediate"}, {"record": another_record(world)}):
+        with pytest.raises(services.OrderConflict, match=first.number) as e:
+            issue(world, key=key, **changed)
+        assert e.value.status == 409
+    db.session.rollback()
+    assert db.session.execute(select(RectificationOrder.deadline_days)).scalars().all() == [5]
+
+
+def test_a_record_gets_one_order_of_each_kind(world, db):
+    """A second form (another key) for the same record and kind is told which order was issued."""
+    first = issue(world)
+    with pytest.raises(services.OrderError, match=first.number) as e:
+        issue(world)
+    assert e.value.field == "kind" and "不能重复制发" in e.value.message
+    assert issue(world, kind="immediate").number.startswith("偃师大队即字")  # the other kind still may be issued
+
+
+def test_a_key_that_is_not_a_uuid_is_refused(world, db):
+    with pytest.raises(services.OrderError, match="页面已过期"):
+        issue(world, key="not-a-key")

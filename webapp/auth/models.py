@@ -98,3 +98,16 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class UserSession(Model):
+    """One logged-in browser: its random id is in the (signed) session cookie and must be here for the cookie
+    to work. Logout deletes the row, so a copy of the cookie stops working; the user's other devices keep
+    theirs. A password change or reset, a role change and deactivation still end every session at once
+    (``auth_version`` and ``active`` are checked as before)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[created_at]

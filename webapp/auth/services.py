@@ -9,15 +9,17 @@ required, the record must not be in that state already, and an audit event ``<ki
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import secrets
 from collections.abc import Callable
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from webapp import audit
-from webapp.auth.models import Organisation, Role, User
+from webapp.auth.models import Organisation, Role, User, UserSession
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.web import ServiceError
@@ -47,6 +49,37 @@ def authenticate(username: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+SESSION_ROWS_KEPT = dt.timedelta(days=90)  # a session row untouched by logout is dropped after this
+
+
+def start_session(user: User) -> str:
+    """Record a new logged-in session of ``user``; returns its id for the session cookie. The caller commits.
+
+    The user's session rows older than :data:`SESSION_ROWS_KEPT` are dropped here (browsers closed without
+    logging out), so the table stays small without a cleanup job.
+    """
+    sid = secrets.token_urlsafe(32)
+    db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at < utcnow() - SESSION_ROWS_KEPT)
+    )
+    db.session.add(UserSession(id=sid, user_id=user.id))
+    return sid
+
+
+def session_is_live(user_id: int, sid: object) -> bool:
+    """Whether the session ``sid`` of the user has not been ended by logout."""
+    if not isinstance(sid, str) or not sid:
+        return False
+    row = db.session.get(UserSession, sid)
+    return row is not None and row.user_id == user_id
+
+
+def end_session(sid: object) -> None:
+    """Logout: the session's id no longer logs anybody in. The caller commits."""
+    if isinstance(sid, str) and sid:
+        db.session.execute(delete(UserSession).where(UserSession.id == sid))
 
 
 def change_password(user: User, current: str, new: str) -> bool:

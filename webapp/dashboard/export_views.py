@@ -47,8 +47,8 @@ def _job_or_404(public_id: str) -> ExportJob:
     job = exports.get_job(current_user, public_id)
     if job is None:
         abort(404)
-    if exports.expire_if_stuck(job):
-        db.session.commit()
+    if job.status in jobs.RUNNING and exports.fail_stuck_jobs([job.id]):
+        db.session.refresh(job)
     return job
 
 

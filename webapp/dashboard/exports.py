@@ -9,8 +9,9 @@ record's rows are adjacent and folded while streaming). Rows go straight into a 
 labels are resolved once. Scope is ``visible_org_ids`` of the actor. Every export is audited with its
 row count.
 
-The dashboard card starts an :class:`ExportJob` (kind + period) that runs on :mod:`webapp.jobs`' runner; see
-"background export jobs" below. The direct GET routes call :func:`export` at once.
+The dashboard card starts an :class:`ExportJob` (kind + period) that runs on :mod:`webapp.jobs`' runner (a
+worker process takes it from the job queue); see "background export jobs" below. The direct GET routes call
+:func:`export` at once.
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ def _rows(kind: str, actor: Any, period: Period) -> Iterator[list[Any]]:
         labels = task_status_labels()
         query = tasks_query(actor, period).execution_options(yield_per=2000)
         for r, names in _fold(db.session.execute(query)):
-            yield [r[1], r[2], r[3] or "", r[4], r[5].isoformat(), "、".join(names), labels.get(r[6], ""), r[7]]
+            yield [r[1], r[2], r[3] or "", r[4], r[5], "、".join(names), labels.get(r[6], ""), r[7]]
     elif kind == "results":
         cats = {k: str(v) for k, v in CATEGORY_LABELS.items()}
         query = results_query(actor, period).execution_options(yield_per=2000)
@@ -242,7 +243,7 @@ def _rows(kind: str, actor: Any, period: Period) -> Iterator[list[Any]]:
                 r[1],
                 r[2] or "",
                 r[3],
-                (calendar.local_date(r[4]).isoformat() if r[4] else ""),
+                (calendar.local_date(r[4]) if r[4] else None),
                 "、".join(names),
                 cats.get(r[5], ""),
                 r[6],
@@ -251,7 +252,7 @@ def _rows(kind: str, actor: Any, period: Period) -> Iterator[list[Any]]:
         labels = order_status_labels()
         query = rectifications_query(actor, period).execution_options(yield_per=2000)
         for r in db.session.execute(query):
-            yield [r[1], r[2], r[3] or "", r[4].isoformat(), labels.get(r[5], ""), _outcome_text(*r[5:8]), r[8]]
+            yield [r[1], r[2], r[3] or "", r[4], labels.get(r[5], ""), _outcome_text(*r[5:8]), r[8]]
 
 
 def titles() -> dict[str, str]:
@@ -281,7 +282,7 @@ def export(
 
     def fill(wb: openpyxl.Workbook) -> None:
         nonlocal count
-        ws = wb.create_sheet(title)
+        ws = xlsx.sheet(wb, title)  # typed, formula-safe cells: a unit named "=HYPERLINK(…)" stays text
         ws.append(headers)
         with force_locale("zh_Hans"):  # labels resolved once per export, in Chinese
             for row in _rows(kind, actor, period):
@@ -310,10 +311,12 @@ def count_rows(kind: str, actor: Any, period: Period) -> int:
 
 # ------------------------------------------------------------------------------ background export jobs
 #
-# The card on /dashboard/ posts kind + period; an ExportJob row is created and run by a worker thread
-# (config ``EXPORT_BACKGROUND``, default on; tests run it inline) on :mod:`webapp.jobs`' runner
-# (``jobs.start_in_background``, ``jobs.set_row``). Progress is written in its own short
-# transaction; the finished workbook goes to the app's content-addressed storage (``storage_key``).
+# The card on /dashboard/ posts kind + period; an ExportJob row is created and run by a worker process (the
+# queue task ``exports.run``; config ``EXPORT_BACKGROUND``, default on; tests run it inline) on
+# :mod:`webapp.jobs`' runner (``jobs.start``, ``jobs.claim``, ``jobs.heartbeat``, ``jobs.set_row``). Progress is
+# written in its own short transaction; the finished workbook goes to the app's storage (``storage_key``). A job
+# whose worker died is marked failed by :func:`fail_stuck_jobs` (the worker's check every minute, the job page
+# and the card).
 
 PROGRESS_EVERY = 500
 RECENT_JOBS = 5
@@ -366,11 +369,16 @@ def create_job(kind: str, params: dict[str, int], actor: Any) -> ExportJob:
     return job
 
 
-def start_job(job: ExportJob):
-    """Run the export in a background thread (``EXPORT_BACKGROUND``, default) or right here."""
-    return jobs.start_in_background(
-        run_job, _crashed, job.id, name=f"export-{job.public_id}", config_key="EXPORT_BACKGROUND"
-    )
+TASK = "exports.run"  # the queue task (defined in webapp.worker) that runs :func:`run_job`
+
+
+def start_job(job: ExportJob) -> None:
+    """Run the export on a worker (``EXPORT_BACKGROUND``, default) or right here."""
+    try:
+        jobs.start(TASK, run_job, job.id, config_key="EXPORT_BACKGROUND")
+    except Exception:  # the queue is unreachable (Redis down …): say so at once rather than wait for a worker
+        log.exception("export %s could not be queued", job.public_id)
+        _set(job.id, status="failed", error=_("后台任务服务暂时不可用，请稍后重新导出"), finished_at=utcnow())
 
 
 def _set(job_id: int, **values: Any) -> None:
@@ -387,15 +395,31 @@ def _crashed(job_id: int) -> None:
 
 
 def run_job(job_id: int) -> ExportJob:
-    """Count, write the workbook with progress, store it, mark the job done (or failed)."""
+    """Count, write the workbook with progress, store it, mark the job done (or failed).
+
+    A job that is not pending any more (another worker took it, or it was given up) is left as it is.
+    """
     job = db.session.get_one(ExportJob, job_id)
     actor = db.session.get_one(User, job.created_by_id)
     kind, params = job.kind, dict(job.params or {})
     db.session.commit()  # end the read transaction: progress is written from another connection
+    if not jobs.claim(ExportJob, job_id):
+        log.warning("export %s is %s, not pending: not run", job.public_id, job.status)
+        return job
+    with jobs.heartbeat(ExportJob, job_id):
+        _run(job_id, job, actor, kind, params)
+    job = db.session.get_one(ExportJob, job_id)
+    db.session.refresh(job)
+    return job
+
+
+def _run(job_id: int, job: ExportJob, actor: User, kind: str, params: dict) -> None:
     try:
         total = count_rows(kind, actor, Period(params))
         _set(job_id, status="running", total_rows=total, processed_rows=0)
-        out, count, name = export(kind, actor, params, lambda n: _set(job_id, processed_rows=n), job)
+        out, count, name = export(
+            kind, actor, params, lambda n: _set(job_id, processed_rows=n, heartbeat_at=utcnow()), job
+        )
         db.session.commit()  # the audit event
         with out:
             key = storage.put(out.read(), "xlsx")
@@ -411,9 +435,6 @@ def run_job(job_id: int) -> ExportJob:
     except Exception:
         log.exception("export job %s failed", job_id)
         _crashed(job_id)
-    job = db.session.get_one(ExportJob, job_id)
-    db.session.refresh(job)
-    return job
 
 
 def get_job(user: Any, public_id: str) -> ExportJob | None:
@@ -424,10 +445,16 @@ def get_job(user: Any, public_id: str) -> ExportJob | None:
     return job
 
 
-def expire_if_stuck(job: ExportJob) -> bool:
-    """A job still pending/running 30 minutes after it was started lost its worker: mark it failed (the caller
-    commits)."""
-    return jobs.expire_if_stale(job, error=_("导出超过30分钟仍未完成，已中断，请重新导出"))
+def _stuck_values(status: str) -> dict[str, Any]:
+    if status == "pending":
+        return {"error": _("导出超过30分钟仍未完成，已中断，请重新导出")}
+    return {"error": _("导出失败：后台处理中断（服务重启或故障），未生成文件，请重新导出")}
+
+
+def fail_stuck_jobs(ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
+    """Mark failed the export jobs (all, or ``ids``) whose worker is gone; how many. Called every minute by the
+    worker (``webapp.worker.check_jobs``) and for the jobs a page shows; its own short transactions."""
+    return len(jobs.fail_stuck(ExportJob, _stuck_values, ids=ids, now=now))
 
 
 def open_file(job: ExportJob) -> IO[bytes]:
@@ -435,8 +462,14 @@ def open_file(job: ExportJob) -> IO[bytes]:
 
 
 def recent_jobs(user: Any, limit: int = RECENT_JOBS) -> list[ExportJob]:
+    """The user's newest jobs; one whose worker is gone is marked failed first (not left 进行中)."""
     stmt = select(ExportJob).where(ExportJob.created_by_id == user.id).order_by(ExportJob.id.desc()).limit(limit)
-    return list(db.session.execute(stmt).scalars())
+    found = list(db.session.execute(stmt).scalars())
+    running = [j.id for j in found if j.status in jobs.RUNNING]
+    if running and fail_stuck_jobs(running):
+        for j in found:
+            db.session.refresh(j)
+    return found
 
 
 def export_card(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import JSONText, UTCDateTime, created_at, intpk, new_public_id, str40
@@ -28,4 +28,18 @@ class ExportJob(Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[created_at]
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # written by its worker while running
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DashboardFigures(Model):
+    """The dashboard's figures of one scope, computed by the worker and read by every app server
+    (webapp.dashboard.cache): ``key`` such as ``year:supervisor:12``, ``value`` the figures as JSON."""
+
+    __tablename__ = "dashboard_figures"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)  # None: asked for, not computed yet
+    computed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # how long the computation took
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the last refresh asked of the worker

@@ -20,7 +20,7 @@ from webapp.rectification.labels import FOLLOW_UP
 from webapp.registry.audit.labels import ACTION_LABELS
 from webapp.registry.labels import RISK_LEVEL
 from webapp.registry.units.queries import quality_report
-from webapp.web import render
+from webapp.web import is_htmx, render
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -96,14 +96,26 @@ MONTH_MAX_AGE = 60  # seconds: the month's progress is at most a minute old (the
 
 @dataclass(frozen=True)
 class Scope:
-    """What the queries need of the user (role and organisation), safe to hand to a refresh thread."""
+    """What the queries need of the user (role and organisation), made by the worker from plain arguments."""
 
     role: str
     org_id: int
 
 
+@cache.figures("year")
+def year_figures(role: str, org_id: int) -> dict:
+    """The figures that aggregate the whole year (stored per scope, computed by the worker: webapp.dashboard.cache)."""
+    return _year_figures(Scope(role, org_id), calendar.today())
+
+
+@cache.figures("month")
+def month_figures(role: str, org_id: int) -> tuple:
+    """This month's progress per organisation and per inspector (stored per scope for at most a minute)."""
+    scope, today = Scope(role, org_id), calendar.today()
+    return queries.month_by_org(scope, today), queries.month_by_inspector(scope, today)
+
+
 def _year_figures(scope: Scope, today) -> dict:
-    """The figures that aggregate the whole year (cached per scope, see webapp.dashboard.cache)."""
     return {
         "cover": queries.coverage(scope, today),
         "cats": queries.categories(scope, today),
@@ -199,21 +211,17 @@ def _year_context(year: dict, today) -> dict:
 def index():
     """The page; ``?part=year`` (htmx) is only its year part, which the page asks for while it is computed."""
     today = calendar.today()
-    scope = Scope(str(current_user.role), current_user.org_id)
+    scope = (str(current_user.role), current_user.org_id)
     # keys without the date: after midnight the last figures are shown (with their time) while recomputed
-    year = cache.get(("year", scope), lambda: _year_figures(scope, today), wait=False)
+    year = cache.get("year", scope, wait=False)
     context: dict = {"today": today, "year_ready": year is not None, "charts": {}}
     if year is not None:
         context |= _year_context(year.value, today) | {"year_as_of": year.computed_at}
     events, events_total = queries.sensitive_events(current_user, today)
     context |= {"events": events, "events_total": events_total, "action_labels": ACTION_LABELS}
-    if request.args.get("part") == "year":
+    if request.args.get("part") == "year" and is_htmx():  # without htmx (a reload, a bookmark): the whole page
         return render("dashboard/index.html", block="year", **context)
-    month = cache.get(
-        ("month", scope),
-        lambda: (queries.month_by_org(scope, today), queries.month_by_inspector(scope, today)),
-        max_age=MONTH_MAX_AGE,
-    )
+    month = cache.get("month", scope, max_age=MONTH_MAX_AGE)
     by_org, by_inspector = month.value
     cannot, cannot_total = queries.cannot_go(current_user, today)
     context["charts"] = {

@@ -50,7 +50,15 @@ DRAW_STATUS_TAG = {
 PLAN_KIND = {PlanKind.ROUTINE: _l("年度抽查计划"), PlanKind.SPECIAL: _l("专项检查")}
 PLAN_STATUS = {PlanStatus.DRAFT: _l("草稿"), PlanStatus.ACTIVE: _l("执行中"), PlanStatus.CLOSED: _l("已结束")}
 WITNESS_ROLES = ("廉政监督员", "企业代表", "人大代表", "政协委员", "新闻媒体", "其他")
-WITNESS_ROLE_LABELS = {r: _l(r) for r in WITNESS_ROLES}
+WITNESS_ROLE_LABELS = {  # written out so that the strings are extracted for translation
+    "廉政监督员": _l("廉政监督员"),
+    "企业代表": _l("企业代表"),
+    "人大代表": _l("人大代表"),
+    "政协委员": _l("政协委员"),
+    "新闻媒体": _l("新闻媒体"),
+    "其他": _l("其他"),
+}
+assert tuple(WITNESS_ROLE_LABELS) == WITNESS_ROLES
 RISK_KEYS = ("red", "yellow", "blue", "green")
 CREDIT_KEYS = ("poor", "normal", "good")
 WEEKDAY = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))

@@ -204,6 +204,7 @@ class SignatureBox:
     name: str
     png: bytes | None = None
     refused_reason: str = ""  # non-empty: the signer refused to sign
+    proxy_note: str = ""  # non-empty: 代签 — who signed for this signer, and why (由张三代签，原因：…)
 
 
 @dataclass(frozen=True)
@@ -306,10 +307,14 @@ def _copy(data: CheckForm, label: str, st: Styles) -> list:
     outcome.append([paragraph(_("备注"), body), paragraph((data.remarks + "\n" if data.remarks else "") + note, small)])
     story += [_box(outcome, [3 * cm, 14 * cm]), Spacer(1, 0.2 * cm)]
     if data.signatures:
-        signs = [[paragraph(s.role + "：" + s.name, small), _signature_cell(s, st)] for s in data.signatures]
+        signs = [
+            [paragraph(s.role + "：" + s.name + (_("（代签）") if s.proxy_note else ""), small), _signature_cell(s, st)]
+            for s in data.signatures
+        ]
         table = Table(signs, colWidths=[8.5 * cm, 8.5 * cm], rowHeights=[SIG_H + 0.3 * cm] * len(signs))
         table.setStyle(TableStyle([*GRID]))
         story += [paragraph(_("签字"), body), table]
+        story += [paragraph(_("代签：") + s.name + "，" + s.proxy_note, small) for s in data.signatures if s.proxy_note]
     if data.record_hash:
         story += [Spacer(1, 0.2 * cm), paragraph(_("记录指纹（SHA-256）：") + data.record_hash, small)]
     return story
@@ -374,6 +379,7 @@ def check_form_for(ctx: TaskContext) -> CheckForm | None:
                 name=name,
                 png=signing.png_of(sig) if sig else None,
                 refused_reason=(sig.refused_reason or _("未说明理由")) if sig and sig.refused else "",
+                proxy_note=signing.proxy_note(sig) if sig else "",
             )
         )
     depts = list(dict.fromkeys(a.dept for a in assignments))

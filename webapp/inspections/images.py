@@ -11,8 +11,11 @@ What happens, in order:
    than ``max_pixels`` (or over Pillow's own ``Image.MAX_IMAGE_PIXELS`` bomb limit) are refused here,
    so a decompression bomb is never decoded. The file name and the browser's content type are ignored:
    only the bytes decide.
-3. ``Image.verify()`` checks the file's structure, then the file is reopened and fully decoded; a
-   truncated or corrupt file fails here.
+3. ``Image.verify()`` checks the file's structure, then the file is reopened. Before any pixel is decoded, the
+   memory the decoded image and its RGB working copy would take is computed from the header — width × height ×
+   bands × bit depth, after a JPEG's reduced-scale decoding (see 5.) — and the photo is refused above
+   ``max_decode_bytes`` (64 MiB): a single-colour 7070 × 7070 RGBA PNG of 204 KB is under the pixel limit but
+   would take ~400 MB (issue 12, finding 2). Then it is fully decoded; a truncated or corrupt file fails here.
 4. Capture time (EXIF DateTimeOriginal, else DateTimeDigitized, with OffsetTimeOriginal if the phone
    wrote it, otherwise read as Asia/Shanghai time) and GPS position (decimal degrees) are read as data.
 5. The image is converted to sRGB, downsized to ``long_side`` (JPEGs are decoded at a reduced DCT
@@ -35,7 +38,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageMode, ImageOps, UnidentifiedImageError
 
 from webapp.calendar import SHANGHAI
 from webapp.web import ServiceError
@@ -50,6 +53,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 MAX_BYTES = 20 * 1024 * 1024  # a phone original when the browser could not downscale (usually 2-8 MB)
 MAX_PIXELS = 50_000_000  # 48 MP phone cameras (8064 x 6048) pass, bombs do not
+# Decoded pixels + the RGB working copy. A phone JPEG is decoded at 1/2-1/8 scale (48 MP: 12 MB); a 12 MP RGB or
+# 8 MP RGBA PNG/WebP passes; a big PNG or WebP (a screenshot of a screenshot, or an attack) does not.
+MAX_DECODE_BYTES = 64 * 1024 * 1024
 LONG_SIDE = 1600
 THUMB = 320
 QUALITY = 82
@@ -73,7 +79,7 @@ _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
 
 class PhotoError(ServiceError):
     """A photo the server will not accept. ``message`` is for the inspector (Chinese, on the ``photo`` field);
-    ``code`` is for programs: empty, too_large, not_image, unsupported, too_many_pixels, damaged."""
+    ``code`` is for programs: empty, too_large, not_image, unsupported, too_many_pixels, too_much_memory, damaged."""
 
     def __init__(self, code: str, message: object) -> None:
         super().__init__({"photo": message})
@@ -116,6 +122,7 @@ def process(
     *,
     max_bytes: int = MAX_BYTES,
     max_pixels: int = MAX_PIXELS,
+    max_decode_bytes: int = MAX_DECODE_BYTES,
     long_side: int = LONG_SIDE,
     thumb: int = THUMB,
 ) -> ProcessedPhoto:
@@ -146,6 +153,17 @@ def process(
 
     im = _open(data)
     try:
+        # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still leaves at least the target size.
+        target = _fit((width, height), long_side)
+        if target != (width, height):
+            im.draft("RGB", target)
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError):
+        raise _damaged() from None
+    # Before anything decodes pixels (a PNG's getexif() below does, to find an eXIf chunk after the data).
+    needed = decode_bytes(im.size, im.mode)  # from the header and the JPEG scale
+    if needed > max_decode_bytes:
+        raise _too_much_memory(width, height, needed, max_decode_bytes)
+    try:
         exif = im.getexif()
         captured_at = capture_time(exif)
         gps_lat, gps_lon = gps_of(exif)
@@ -154,10 +172,6 @@ def process(
         captured_at, gps_lat, gps_lon, orientation = None, None, None, 1
 
     try:
-        # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still leaves at least the target size.
-        target = _fit((width, height), long_side)
-        if target != (width, height):
-            im.draft("RGB", target)
         im.load()
         im = _first_frame(im)
         im = _to_srgb(im)
@@ -242,8 +256,36 @@ def _too_many_pixels(width: int, height: int, max_pixels: int) -> PhotoError:
     )
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+def decode_bytes(size: tuple[int, int], mode: str) -> int:
+    """Bytes Pillow needs to decode an image of ``size`` and ``mode`` (width × height × bands × bit depth, as
+    Pillow lays pixels out: 2-4 bands of 8 bits take 4 bytes) plus the pipeline's RGB working copy, which every
+    mode but RGB and L needs (transparency flattened, palette, CMYK, 16-bit)."""
+    try:
+        desc = ImageMode.getmode(mode)
+        bands, band_bytes = len(desc.bands), max(1, int(desc.typestr[-1]))
+    except (KeyError, ValueError):  # a mode Pillow cannot describe: assume the widest common layout
+        bands, band_bytes = 4, 1
+    pixel = band_bytes if bands == 1 else 4 * band_bytes
+    working = 0 if mode in ("RGB", "L") else 4
+    return size[0] * size[1] * (pixel + working)
+
+
+def _too_much_memory(width: int, height: int, needed: int, budget: int) -> PhotoError:
+    return PhotoError(
+        "too_much_memory",
+        _l(
+            "图片尺寸过大（%(w)s×%(h)s 像素），处理需要约 %(need)s MB 内存，超过上限 %(max)s MB。"
+            "请用本页的拍照按钮拍摄，或缩小后上传 JPEG 照片。",
+            w=width,
+            h=height,
+            need=_mb(needed, 0),
+            max=_mb(budget, 0),
+        ),
+    )
+
+
+def _mb(n: int, digits: int = 1) -> str:
+    return f"{n / (1024 * 1024):.{digits}f}".rstrip("0").rstrip(".") if digits else f"{n / (1024 * 1024):.0f}"
 
 
 # --- metadata read before stripping ----------------------------------------------------------------
@@ -330,7 +372,7 @@ def _to_srgb(im: Image.Image) -> Image.Image:
     """Plain RGB in sRGB: transparency flattened on white, embedded colour profile applied and dropped."""
     icc = im.info.get("icc_profile")
     if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
+        rgba = im if im.mode == "RGBA" else im.convert("RGBA")  # no second copy of an RGBA image
         out = Image.new("RGB", rgba.size, (255, 255, 255))
         out.paste(rgba, mask=rgba.getchannel("A"))
     elif im.mode.startswith("I") or im.mode == "F":  # 16/32-bit greyscale: scale to 8 bits

@@ -211,7 +211,12 @@ class Photo(Model):
 
 
 class Signature(Model):
-    """A signature (or a recorded refusal to sign) bound to the hash of the record when it was signed."""
+    """A signature (or a recorded refusal to sign) bound to the hash of the record when it was signed.
+
+    The PNG is drawn once from the strokes and kept in storage under ``png_key`` (its SHA-256); signatures made
+    before that have no key until their first view draws and stores them. An inspector's signature given on
+    another inspector's phone is 代签: ``proxy_by`` (who held the pen's phone) and ``proxy_reason`` say so.
+    """
 
     __tablename__ = "signature"
 
@@ -221,7 +226,8 @@ class Signature(Model):
     role: Mapped[SignerRole] = mapped_column(str_enum(SignerRole, "signer_role"))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
     signer_name: Mapped[str] = mapped_column(String(50))
-    png_sha256: Mapped[str | None] = mapped_column(String(64))
+    png_sha256: Mapped[str | None] = mapped_column(String(64))  # of the PNG drawn when signed
+    png_key: Mapped[str | None] = mapped_column(String(64))  # storage key of the PNG served
     strokes: Mapped[list | None] = mapped_column(JSONText)
     canvas_width: Mapped[int | None] = mapped_column(Integer)
     canvas_height: Mapped[int | None] = mapped_column(Integer)
@@ -233,6 +239,10 @@ class Signature(Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # 代签: the inspector whose phone (and login) gave another inspector's signature, and why
+    proxy_by_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
+    proxy_reason: Mapped[str | None] = mapped_column(Text)
 
     inspection: Mapped[Inspection] = relationship(back_populates="signatures")
-    inspector = relationship("Inspector")
+    inspector = relationship("Inspector", foreign_keys=[inspector_id])
+    proxy_by = relationship("Inspector", foreign_keys=[proxy_by_id])

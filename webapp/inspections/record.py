@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from webapp.inspections.models import TRANSITIONS, CheckResult, Inspection, InspectionStatus
+from webapp.inspections.models import TRANSITIONS, CheckResult, Inspection, InspectionStatus, Signature
 from webapp.registry.models import Inspector
 from webapp.tasks.models import Task, TaskAssignment
 from webapp.web import ConflictError, ServiceError
@@ -147,21 +147,25 @@ def content_of(insp: Inspection) -> dict:
             for f in sorted(insp.findings, key=lambda f: f.seq)
         ],
         "photos": sorted(p.sha256 for p in insp.photos),
-        "signatures": [
-            {
-                "role": s.role.value,
-                "signer": s.signer_name,
-                "png_sha256": s.png_sha256,
-                "binding_hash": s.binding_hash,
-                "refused": s.refused,
-                "refused_reason": s.refused_reason,
-            }
-            for s in insp.signatures
-        ],
+        "signatures": [_signature_content(s) for s in insp.signatures],
         "result": insp.result.value if insp.result else None,
         "category": insp.category.value if insp.category else None,
         "remarks": insp.remarks,
     }
+
+
+def _signature_content(s: Signature) -> dict:
+    entry: dict[str, Any] = {
+        "role": s.role.value,
+        "signer": s.signer_name,
+        "png_sha256": s.png_sha256,
+        "binding_hash": s.binding_hash,
+        "refused": s.refused,
+        "refused_reason": s.refused_reason,
+    }
+    if s.proxy_reason:  # 代签; only then, so the content (and hash) of earlier records stays the same
+        entry["proxy"] = {"by": s.proxy_by.public_id if s.proxy_by else None, "reason": s.proxy_reason}
+    return entry
 
 
 def hash_content(content: dict) -> str:

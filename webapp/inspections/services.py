@@ -14,7 +14,7 @@ from webapp import audit, events
 from webapp.auth import access
 from webapp.auth.models import User
 from webapp.catalog.models import ChecklistPoint
-from webapp.db import utcnow
+from webapp.db import lock_row, utcnow
 from webapp.extensions import db
 from webapp.inspections import signing
 from webapp.inspections.labels import CATEGORY_LABELS, RESULT_LABELS
@@ -402,6 +402,10 @@ def submit(user: User, ctx: TaskContext, client_uuid: Any, result: Any, category
     insp = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
     if insp is None or insp.task_id != ctx.task.id:
         raise InspectionError({"client_uuid": _("检查记录不存在，请刷新页面。")})
+    # One submit at a time per record (four identical submits at the same moment wrote four submit events):
+    # lock it, then read it again - a request that got here first may have submitted it meanwhile.
+    lock_row(db.session, Inspection, insp.id)
+    db.session.expire(insp)
     ctx.inspection = insp
     remarks_s = ((remarks or "").strip() if isinstance(remarks, str) else "") or None
     if insp.status == InspectionStatus.SUBMITTED:

@@ -25,6 +25,12 @@ Limits: at most ``MAX_STROKES`` strokes, ``MAX_POINTS`` points and ``MAX_JSON_BY
 any signature, small enough to keep a record bounded. Coordinates must be finite numbers; points up to
 ``EDGE_TOLERANCE`` outside the canvas (a finger sliding over the edge) are clamped to the edge, points
 further out are refused: storing them clipped would cut the drawing, so the signer is asked to sign again.
+
+Bounded canvas (issue 12, finding 1): drawing cost grows with the canvas, and a client may claim a pad of up
+to ``MAX_CANVAS`` (2400 × 1600, drawn 3× supersampled: 35 MP, ~10 s per drawing). The strokes are therefore
+scaled, keeping the aspect ratio, into at most ``STORED_CANVAS`` (600 × 300) before they are stored, hashed and
+drawn; a phone pad (340 × 200) is kept as it is. The PNG is drawn once, when the signature is saved, and
+stored by its hash (webapp/inspections/signing.py); a view serves the stored bytes.
 """
 
 from __future__ import annotations
@@ -46,8 +52,8 @@ from PIL import Image, ImageDraw
 from webapp.web import ServiceError
 
 MAX_JSON_BYTES = 256 * 1024
-MAX_STROKES = 200
-MAX_POINTS = 5000
+MAX_STROKES = 120  # a written name has at most a few dozen pen-ups
+MAX_POINTS = 3000  # ~48 s of continuous writing at one point per 16 ms
 MIN_POINTS = 15
 MIN_BBOX_DIAGONAL_RATIO = 0.12
 MIN_INK_RATIO = 0.40
@@ -55,6 +61,7 @@ EDGE_TOLERANCE = 0.10  # fraction of the canvas dimension (at least EDGE_TOLERAN
 EDGE_TOLERANCE_MIN_PX = 12.0
 MIN_CANVAS = (120, 60)  # CSS px; a 360 px phone gives ~320-340 px of pad width
 MAX_CANVAS = (2400, 1600)
+STORED_CANVAS = (600, 300)  # strokes are scaled into this box before they are stored, hashed and drawn
 MAX_TIME = 2**53  # JavaScript's largest exact integer; signature_pad's time is Date.now() in ms
 
 PEN_WIDTH = 2.5  # px at canvas scale, signature_pad's default maxWidth
@@ -80,9 +87,9 @@ class SignatureError(ServiceError):
 class Signature:
     """A validated signature: normalised strokes, their canonical JSON and the PNG drawn from them."""
 
-    strokes: list[dict[str, Any]]
+    strokes: list[dict[str, Any]]  # in the stored canvas's px
     canonical_json: str  # what is stored and hashed
-    width: int  # canvas CSS px
+    width: int  # the stored canvas: the pad's CSS px, scaled into STORED_CANVAS
     height: int
     png: bytes  # width x height, RGBA, transparent background
     point_count: int
@@ -167,9 +174,19 @@ def _color(value: Any) -> str:
     return DEFAULT_COLOR
 
 
+def stored_canvas(width: int, height: int) -> tuple[float, int, int]:
+    """The scale factor (≤ 1) and the stored canvas size for a pad of ``width`` × ``height`` CSS px."""
+    scale = min(1.0, STORED_CANVAS[0] / width, STORED_CANVAS[1] / height)
+    return scale, max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _normalise(data: list, width: int, height: int) -> list[dict[str, Any]]:
+    """Check the pad's strokes (``width`` × ``height`` CSS px) and scale them into the stored canvas."""
     tol_x = max(EDGE_TOLERANCE_MIN_PX, EDGE_TOLERANCE * width)
     tol_y = max(EDGE_TOLERANCE_MIN_PX, EDGE_TOLERANCE * height)
+    scale, out_w, out_h = stored_canvas(width, height)
+    if len(data) > MAX_STROKES:  # refused before any point is read
+        raise SignatureError(_("签名笔画过多，请清除后重新签名。"))
     strokes: list[dict[str, Any]] = []
     total = 0
     for stroke in data:
@@ -179,7 +196,7 @@ def _normalise(data: list, width: int, height: int) -> list[dict[str, Any]]:
         if op not in (None, "source-over"):
             # an eraser stroke ("destination-out") would make the PNG differ from the ink; the pad has none
             raise SignatureError(_("签名数据无法读取，请重新签名。"))
-        points = []
+        points: list[dict[str, Any]] = []
         for point in stroke["points"]:
             if not isinstance(point, dict):
                 raise SignatureError(_("签名数据无法读取，请重新签名。"))
@@ -192,17 +209,17 @@ def _normalise(data: list, width: int, height: int) -> list[dict[str, Any]]:
                 raise SignatureError(_("签名数据包含无效数值，请重新签名。"))
             pressure = point.get("pressure", 0.5)
             pressure = 0.5 if pressure is None else _number(pressure)
+            if total + len(points) >= MAX_POINTS:
+                raise SignatureError(_("签名数据过大，请清除后重新签名。"))
             points.append(
                 {
-                    "x": round(min(max(x, 0.0), float(width)), 2),
-                    "y": round(min(max(y, 0.0), float(height)), 2),
+                    "x": min(round(min(max(x, 0.0), float(width)) * scale, 2), float(out_w)),
+                    "y": min(round(min(max(y, 0.0), float(height)) * scale, 2), float(out_h)),
                     "time": int(time),
                     "pressure": round(min(max(pressure, 0.0), 1.0), 3),
                 }
             )
         total += len(points)
-        if total > MAX_POINTS:
-            raise SignatureError(_("签名数据过大，请清除后重新签名。"))
         if points:
             strokes.append({"penColor": _color(stroke.get("penColor")), "points": points})
             if len(strokes) > MAX_STROKES:
@@ -271,9 +288,11 @@ def render_png(strokes: list[dict[str, Any]], width: int, height: int) -> bytes:
 
 
 def validate(strokes_json: str | bytes | list, width: Any, height: Any) -> Signature:
-    """Check, normalise and render a signature_pad signature; raise :class:`SignatureError` (Chinese)."""
-    w, h = _canvas_size(width, height)
-    strokes = _normalise(_parse(strokes_json), w, h)
+    """Check, normalise (scaled into ``STORED_CANVAS``) and render a signature_pad signature; raise
+    :class:`SignatureError` (Chinese)."""
+    pad_w, pad_h = _canvas_size(width, height)
+    strokes = _normalise(_parse(strokes_json), pad_w, pad_h)
+    _scale, w, h = stored_canvas(pad_w, pad_h)
     point_count, ink, bbox = _measure(strokes)
     _check_enough(point_count, ink, bbox, w, h)
     return Signature(

@@ -2,7 +2,13 @@
 
 A signature is bound to :func:`record.record_hash` (the record without its signatures) at the time of
 signing; when the record changes afterwards the signature no longer counts and must be given again.
-The PNG is drawn from the kept strokes (webapp/inspections/signature_pad.py), so only the strokes are stored.
+The PNG is drawn from the kept strokes (webapp/inspections/signature_pad.py) once, when the signature is saved,
+and stored by its SHA-256 (``Signature.png_key``); a view serves the stored bytes and never draws again.
+Signatures saved before the PNG was stored are drawn on their first view and stored then (the caller commits).
+
+代签: an inspector's signature given while another inspector is signed in (the lead's phone passed to the
+partner, or the lead signing for the partner) needs a reason; who gave it and why are stored, audited, part of the
+submitted content, and shown on the record page and the check form.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp import audit
+from webapp import audit, storage
 from webapp.auth import access
 from webapp.auth.models import User
 from webapp.db import utcnow
@@ -21,6 +27,10 @@ from webapp.extensions import db
 from webapp.inspections import signature_pad as pad
 from webapp.inspections.models import Signature, SignerRole
 from webapp.inspections.record import InspectionError, TaskContext, parse_coord, record_hash, require_draft, started
+
+PNG = "png"  # storage extension of signature images
+MIN_PROXY_REASON = 2
+MAX_PROXY_REASON = 100
 
 
 @dataclass
@@ -32,6 +42,7 @@ class Slot:
     inspector_id: int | None
     signature: Signature | None
     current: bool
+    for_other: bool = False  # another inspector than the one signed in: signing here is 代签
 
     @property
     def key(self) -> str:
@@ -52,7 +63,12 @@ def slots(ctx: TaskContext) -> list[Slot]:
         Slot(SignerRole.UNIT, _("被检查单位随同人员"), None, latest.get("unit"), False),
         *[
             Slot(
-                SignerRole.INSPECTOR, a.inspector.name, a.inspector_id, latest.get(f"inspector:{a.inspector_id}"), False
+                SignerRole.INSPECTOR,
+                a.inspector.name,
+                a.inspector_id,
+                latest.get(f"inspector:{a.inspector_id}"),
+                False,
+                for_other=a.inspector_id != ctx.me.id,
             )
             for a in ctx.task.active_assignments
         ],
@@ -74,6 +90,15 @@ def _number(raw: Any) -> float | None:
         return None
 
 
+def _proxy_reason(raw: Any) -> str:
+    text = " ".join(raw.split()) if isinstance(raw, str) else ""
+    if len(text) < MIN_PROXY_REASON:
+        raise InspectionError({"proxy_reason": _("为其他检查人员代签，须填写代签原因。")})
+    if len(text) > MAX_PROXY_REASON:
+        raise InspectionError({"proxy_reason": _("代签原因不能超过%(n)s个字。", n=MAX_PROXY_REASON)})
+    return text
+
+
 def sign(
     user: User,
     ctx: TaskContext,
@@ -86,9 +111,12 @@ def sign(
     height: Any = None,
     refused: bool = False,
     reason: Any = None,
+    proxy_reason: Any = None,
     lat: Any = None,
     lon: Any = None,
 ) -> Signature:
+    """Record one signer's signature (or the unit's refusal). An inspector's signature given while another
+    inspector is signed in is 代签 and needs ``proxy_reason``."""
     insp = started(ctx)
     require_draft(insp)
     try:
@@ -111,6 +139,7 @@ def sign(
             raise InspectionError({"signer_name": _("姓名不能超过50个字。")})
     if refused and r == SignerRole.INSPECTOR:
         raise InspectionError({"role": _("检查人员不能拒绝签字。")})
+    proxy_why = _proxy_reason(proxy_reason) if inspector is not None and inspector.id != ctx.me.id else None
     key = _role_key(r, inspector.id if inspector else None)
     rec_hash = record_hash(insp)
     signed_at = utcnow()
@@ -129,6 +158,7 @@ def sign(
                 canvas_width=valid.width,
                 canvas_height=valid.height,
             )
+            store_png(sig, valid.png)  # drawn once, here; views serve these bytes
     except pad.SignatureError as exc:
         raise InspectionError({"reason" if refused else "strokes": exc.message}) from None
     # a new signature replaces the same signer's earlier one in the draft
@@ -144,15 +174,20 @@ def sign(
     sig.signed_at = signed_at
     sig.lat, sig.lon = parse_coord(lat, 90), parse_coord(lon, 180)
     sig.created_by_id = user.id
+    if proxy_why is not None:
+        sig.proxy_by_id, sig.proxy_reason = ctx.me.id, proxy_why
     db.session.add(sig)
     insp.signatures.append(sig)
     db.session.flush()
+    details: dict[str, Any] = {"signer": key, "name": name, "binding_hash": binding, "record_hash": rec_hash}
+    if proxy_why is not None:
+        details["proxy_by"] = ctx.me.name  # 代签
     audit.record(
         user,
         "inspection.refuse_sign" if refused else "inspection.sign",
         insp,
-        {"signer": key, "name": name, "binding_hash": binding, "record_hash": rec_hash},
-        reason=sig.refused_reason,
+        details,
+        reason=sig.refused_reason or sig.proxy_reason,
     )
     return sig
 
@@ -164,7 +199,30 @@ def signature_for(user: User, token: str) -> Signature | None:
     return sig if access.can_view_record_media(user, sig.inspection) else None
 
 
+def store_png(sig: Signature, png: bytes) -> None:
+    """Keep the signature's PNG in storage (content-addressed) and remember its key on the signature."""
+    sig.png_key = storage.put(png, PNG)
+
+
 def png_of(sig: Signature) -> bytes | None:
+    """The signature's PNG from storage. A signature saved before PNGs were stored (or whose file was lost) is
+    drawn once from its strokes, at the size it was signed at, and stored: ``png_key`` is then set and the
+    caller commits."""
     if sig.refused or not sig.strokes or sig.canvas_width is None or sig.canvas_height is None:
         return None
-    return pad.render_png(sig.strokes, sig.canvas_width, sig.canvas_height)
+    if sig.png_key:
+        try:
+            return storage.get(sig.png_key, PNG)
+        except (FileNotFoundError, ValueError):  # missing from storage: draw it again below
+            pass
+    png = pad.render_png(sig.strokes, sig.canvas_width, sig.canvas_height)
+    store_png(sig, png)
+    return png
+
+
+def proxy_note(sig: Signature) -> str:
+    """The 代签 line (who signed for the signer, and why) for the record page and the check form; empty if none."""
+    if not sig.proxy_reason:
+        return ""
+    who = sig.proxy_by.name if sig.proxy_by is not None else ""
+    return _("由%(who)s代签，原因：%(why)s", who=who, why=sig.proxy_reason)

@@ -58,6 +58,7 @@ def _record_context(ctx: TaskContext, **extra):
         "submitted": insp is not None and insp.status == InspectionStatus.SUBMITTED,
         "order_allowed": calls_for_order(insp),
         "slots": signing.slots(ctx) if insp else [],
+        "proxy_note": signing.proxy_note,
         "sign_errors": {},
         "sign_form": {},
         **extra,
@@ -341,6 +342,7 @@ def sign(public_id: str):
             height=f.get("height"),
             refused=f.get("refused") == "1",
             reason=f.get("reason"),
+            proxy_reason=f.get("proxy_reason"),
             lat=f.get("lat"),
             lon=f.get("lon"),
         )
@@ -365,6 +367,7 @@ def signature_png(token: str):
     png = signing.png_of(sig) if sig else None
     if png is None:
         abort(404)
+    db.session.commit()  # a signature saved before PNGs were stored: its PNG was drawn and stored just now
     resp = make_response(png)
     resp.headers["Content-Type"] = "image/png"
     resp.headers["Cache-Control"] = "private, max-age=86400"
@@ -378,4 +381,5 @@ def check_form_pdf(public_id: str):
     data = documents.check_form_for(ctx)
     if data is None:
         abort(404)
+    db.session.commit()  # signature PNGs drawn for the first time are stored (signing.png_of)
     return pdf_response(documents.check_form_pdf(data), "check-form.pdf")

@@ -1,4 +1,5 @@
-"""The Atom feed (RFC 4287) of the public site: newly published draws and newly published results.
+"""The Atom feed (RFC 4287) of the public site: newly published draws and results, and the audit log's anchors
+(审计日志校验值, webapp/audit.py).
 
 A result's entry is dated when it went public (published, or its publication deadline came; see
 ``webapp.public.results``), so a result under 公示前审核 appears only once it is public.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_babel import gettext as _
 
+from webapp import audit
 from webapp.public import queries, results
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -50,7 +52,7 @@ def entries() -> list[Entry]:
                 summary=f"{d.item_name} · {status} · " + _("%(n)d项检查任务", n=d.task_count),
             )
         )
-    for r in results.search("", 1, per_page=FEED_SIZE).rows:
+    for r in results.search("", 1, per_page=FEED_SIZE, problems=False).rows:  # the feed shows no free text
         link = url_for("public.results_page", q=r.uscc or r.unit, _external=True) + f"#r-{r.id}"
         summary = f"{r.date.isoformat()} · {r.organisation} · {r.item} · {r.category_label}"
         if r.rectification_label:
@@ -62,6 +64,21 @@ def entries() -> list[Entry]:
                 link=link,
                 updated=_utc(r.published_at or r.submitted_at),
                 summary=summary,
+            )
+        )
+    anchors, _more = audit.anchors_page(1, per_page=FEED_SIZE)
+    for a in anchors:
+        out.append(
+            Entry(
+                id=f"{url_for('public.audit_anchors', _external=True)}#a-{a.id}",
+                title=_("审计日志校验值 %(date)s", date=a.day.isoformat()),
+                link=f"{url_for('public.audit_anchors', _external=True)}#a-{a.id}",
+                updated=_utc(a.at),
+                summary=f"{a.day.isoformat()} · "
+                + _("共%(n)d条记录", n=a.event_count)
+                + " · "
+                + _("校验值")
+                + f" {a.head_hash}",
             )
         )
     out.sort(key=lambda e: (e.updated, e.id), reverse=True)

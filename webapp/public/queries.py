@@ -16,10 +16,11 @@ from webapp.auth.models import Organisation
 from webapp.catalog.models import ItemVersion
 from webapp.draw import queries as draw_queries
 from webapp.draw import services as draw_services
-from webapp.draw.models import Draw, DrawWitness, Replacement
+from webapp.draw.models import Draw, Replacement
 from webapp.draw.plans import STRATA
 from webapp.extensions import db
-from webapp.masking import mask_name, scrub
+from webapp.inspections.people import People
+from webapp.masking import Names, mask_name, scrub
 from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment
 
@@ -184,21 +185,14 @@ class PublicDraw:
     summary: dict
     strata: list[tuple[str, int, int]] = field(default_factory=list)  # (stratum, units in pool, quota)
     replacement_count: int = 0
-    names: set[str] = field(default_factory=set, repr=False)  # the unmasked names, for scrubbing only
+    names: Names = field(default_factory=Names, repr=False)  # the unmasked names, for scrubbing only
 
 
-def personal_names(draw: Draw) -> set[str]:
-    """Every personal name a free-text field of this draw might mention: its inspectors and witnesses."""
-    names = set(
-        db.session.execute(
-            select(Inspector.name)
-            .join(TaskAssignment, TaskAssignment.inspector_id == Inspector.id)
-            .join(Task, Task.id == TaskAssignment.task_id)
-            .where(Task.draw_id == draw.id)
-        ).scalars()
-    )
-    names |= set(db.session.execute(select(DrawWitness.name).where(DrawWitness.draw_id == draw.id)).scalars())
-    return names
+def personal_names(draw: Draw) -> Names:
+    """Every personal name a free-text field of this draw might mention (``inspections.people``): the people
+    of its organisation (units' contacts, inspectors, users, witnesses), the inspectors ever on its tasks, the
+    people of its units and its witnesses."""
+    return People().of_draw(draw)
 
 
 def _stratum_order(key: str) -> tuple[int, str]:

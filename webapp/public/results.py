@@ -8,8 +8,10 @@ What is public (decided here, documented in docs/api.md):
   reinspection: ``draw_id`` is empty). A result of a draw that is not yet published stays hidden, so the
   results never reveal a draw before its publication;
 * the published category (the eight national categories), never 合格/不合格 and never the check-form result;
-* problems as a short summary, scrubbed of the names of the unit's people, the inspectors and the signers,
-  of phone numbers and ID numbers (``masking.scrub``);
+* problems as a short summary, scrubbed of the name of everyone the database knows around the record (the
+  people of the organisation's units, its inspectors, users and draw witnesses, the unit's signers, the task's
+  inspectors: ``inspections.people``), of names after cue words (联系人、经理 …), phone numbers and ID
+  numbers (``masking.scrub``);
 * the rectification status of the order issued on the check, and penalties (行政处罚) with their decision
   number and date.
 
@@ -37,14 +39,15 @@ from webapp.draw.models import Draw
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
 from webapp.inspections.labels import CATEGORY_LABELS
-from webapp.inspections.models import Finding, Inspection, InspectionStatus, Signature, superseded
-from webapp.masking import scrub
+from webapp.inspections.models import Finding, Inspection, InspectionStatus, superseded
+from webapp.inspections.people import People
+from webapp.masking import Names, scrub
 from webapp.public.queries import etag_for
 from webapp.publication.services import check_date, visible
 from webapp.rectification.labels import ORDER_STATUS
 from webapp.rectification.models import FollowUp, FollowUpKind, RectificationOrder
-from webapp.registry.models import Inspector, Unit
-from webapp.tasks.models import Task, TaskAssignment
+from webapp.registry.models import Unit
+from webapp.tasks.models import Task
 
 PER_PAGE = 20
 SUMMARY_CHARS = 60  # each problem is cut to this many characters in the summary
@@ -102,25 +105,23 @@ def _public_inspections(today: dt.date):
     )
 
 
-def _names(ins: Inspection, unit: Unit) -> list[str]:
-    names = [unit.legal_rep, unit.safety_person, unit.contact_name]
-    names += db.session.execute(
-        select(Inspector.name)
-        .join(TaskAssignment, TaskAssignment.inspector_id == Inspector.id)
-        .where(TaskAssignment.task_id == ins.task_id)
-    ).scalars()
-    names += db.session.execute(select(Signature.signer_name).where(Signature.inspection_id == ins.id)).scalars()
-    return [n for n in names if n]
-
-
-def _summary(text: str, names: list[str]) -> str:
+def _summary(text: str, names: Names) -> str:
     text = scrub(" ".join(text.split()), names)
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
 
-def _row(ins: Inspection, unit: Unit, item: str, org: str, today: dt.date) -> PublicResult:
-    names = _names(ins, unit)
-    findings = db.session.execute(select(Finding.text).where(Finding.inspection_id == ins.id).order_by(Finding.seq))
+def _row(ins: Inspection, unit: Unit, item: str, org: str, today: dt.date, people: People | None) -> PublicResult:
+    """One public result; ``people`` (shared by the rows of one response) masks the problems, ``None`` leaves
+    them out (the feed shows no problems)."""
+    problems: list[str] = []
+    if people is not None:
+        names = people.around(ins.org_id, unit.id, ins.task_id)
+        problems = [
+            _summary(text, names)
+            for text in db.session.execute(
+                select(Finding.text).where(Finding.inspection_id == ins.id).order_by(Finding.seq)
+            ).scalars()
+        ]
     order = db.session.execute(
         select(RectificationOrder)
         .where(RectificationOrder.inspection_id == ins.id)
@@ -152,7 +153,7 @@ def _row(ins: Inspection, unit: Unit, item: str, org: str, today: dt.date) -> Pu
         organisation=org,
         category=ins.category.value,
         category_label=str(CATEGORY_LABELS[ins.category]),
-        problems=[_summary(t, names) for t in findings.scalars()],
+        problems=problems,
         rectification_status=order.status.value if order else None,
         rectification_label=str(ORDER_STATUS[order.status]) if order else None,
         penalties=penalties,
@@ -169,8 +170,14 @@ def _published(at: dt.datetime | None, due: dt.date | None, today: dt.date) -> d
     return min(candidates) if candidates else None
 
 
-def search(query: str = "", page: int = 1, per_page: int = PER_PAGE, today: dt.date | None = None) -> ResultPage:
-    """Public results, newest first; ``query`` matches part of the unit's name or its whole USCC."""
+def search(
+    query: str = "", page: int = 1, per_page: int = PER_PAGE, today: dt.date | None = None, *, problems: bool = True
+) -> ResultPage:
+    """Public results, newest first; ``query`` matches part of the unit's name or its whole USCC.
+
+    Problems are masked with the names of everyone the database knows around each record, loaded once per
+    organisation, unit and task for the whole page; ``problems=False`` leaves them out.
+    """
     today = today or calendar.today()
     page = max(1, page)
     query = " ".join((query or "").split())[:100]
@@ -179,7 +186,8 @@ def search(query: str = "", page: int = 1, per_page: int = PER_PAGE, today: dt.d
         like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         q = q.where(or_(Unit.name.like(like, escape="\\"), Unit.uscc == query.upper()))
     q = q.offset((page - 1) * per_page).limit(per_page + 1)
-    rows = [_row(ins, unit, item, org, today) for ins, unit, item, org in db.session.execute(q)]
+    people = People() if problems else None
+    rows = [_row(ins, unit, item, org, today, people) for ins, unit, item, org in db.session.execute(q)]
     return ResultPage(rows[:per_page], page, len(rows) > per_page, query)
 
 

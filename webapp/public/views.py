@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
+from webapp import audit
 from webapp.auth.permissions import public
 from webapp.draw.labels import draw_globals
 from webapp.extensions import limiter
@@ -247,6 +248,19 @@ def results_page():
         results.page_version(found),
         results.last_modified(),
         lambda: render("public/results.html", found=found),
+    )
+
+
+@bp.get("/audit-anchors")
+@public
+def audit_anchors():
+    """审计日志校验值: the audit log's chain heads as anchored (webapp/audit.py), newest first."""
+    page = _page_arg()
+    rows, has_next = audit.anchors_page(page)
+    return conditional(
+        f"anchors:{page}:{has_next}:" + ",".join(f"{a.id}:{a.head_hash}" for a in rows),
+        max((a.at for a in rows), default=None),
+        lambda: render("public/anchors.html", anchors=rows, page=page, has_next=has_next),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
 from webapp.rectification.labels import FOLLOW_UP, ORDER_KIND
 from webapp.rectification.models import OrderKind
@@ -17,6 +17,8 @@ class ProblemForm(Form):
 
 
 class IssueForm(FlaskForm):
+    # a UUID made when the form is shown: posting it again (double tap, retry) gives the order it made
+    client_key = HiddenField()
     kind = RadioField(
         _l("文书类型"),
         choices=choices(ORDER_KIND.items()),

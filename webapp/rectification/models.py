@@ -4,6 +4,10 @@ Numbers are allocated from ``OrderCounter`` (one row per organisation, year and 
 transaction that creates the order, so a rolled-back order gives its number back and two inspectors
 issuing at the same moment never get the same number (see ``services.allocate_seq``).
 
+Issuing is idempotent: the issue form carries a key (``client_key``, a UUID); the same key again gives the
+order already issued. A record gets one order of each kind: ``services.issue_order`` locks the record before
+it looks, and a unique index (over the keyed orders, i.e. every order issued since keys exist) backs that up.
+
 An order's stored ``status`` is what was recorded (pending → rectified / not_rectified); "overdue" is
 computed from the deadline and today (``display_status``), so it is never stale.
 """
@@ -14,7 +18,7 @@ import datetime as dt
 import enum
 import secrets
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import Organisation
@@ -73,12 +77,28 @@ class OrderCounter(Model):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# orders issued before the key existed may hold two of a kind for one record (the bug the key fixed)
+_KEYED = text("client_key IS NOT NULL")
+
+
 class RectificationOrder(Model):
     __tablename__ = "rectification_order"
-    __table_args__ = (UniqueConstraint("org_id", "year", "kind", "seq", name="uq_rectification_order_seq"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "year", "kind", "seq", name="uq_rectification_order_seq"),
+        Index(
+            "uq_rectification_order_inspection_kind",
+            "inspection_id",
+            "kind",
+            unique=True,
+            sqlite_where=_KEYED,
+            postgresql_where=_KEYED,
+        ),
+    )
 
     id: Mapped[intpk]
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)  # public verification (/v/…)
+    # the issue form's key (a UUID): posting the same form again gives this order, never a second number
+    client_key: Mapped[str | None] = mapped_column(String(36), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)

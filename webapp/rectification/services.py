@@ -6,6 +6,7 @@ Plain functions over the session; no ``request``. Callers commit.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +16,13 @@ from sqlalchemy import false, select, update
 from webapp import audit, calendar, events
 from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, User
-from webapp.db import utcnow
+from webapp.db import lock_row, utcnow
 from webapp.extensions import db
 from webapp.inspections.models import CheckResult, Inspection
+from webapp.inspections.people import People
 from webapp.inspections.record import calls_for_order
 from webapp.masking import mask_name, scrub
+from webapp.rectification.labels import ORDER_KIND
 from webapp.rectification.models import (
     FollowUp,
     FollowUpKind,
@@ -32,13 +35,17 @@ from webapp.rectification.numbering import NumberingError, allocate_seq, format_
 from webapp.registry.models import CreditLevel, Inspector, RiskLevel, Unit
 from webapp.tasks import services as task_services
 from webapp.tasks.models import Task
-from webapp.web import ServiceError
+from webapp.web import ConflictError, ServiceError
 
 MAX_DEADLINE_DAYS = 60
 
 
 class OrderError(ServiceError):
     """A rule of the orders was broken; ``field`` names the form field the Chinese message belongs to."""
+
+
+class OrderConflict(ConflictError):
+    """The issue form's key was used already, for other content: 409 (nothing is changed)."""
 
 
 # -------------------------------------------------------------------------------------------- issuing
@@ -59,6 +66,22 @@ def clean_problems(problems: list[dict]) -> list[dict]:
     return cleaned
 
 
+def is_client_key(raw: object) -> bool:
+    """Whether ``raw`` is an issue form's key (a UUID)."""
+    try:
+        uuid.UUID(str(raw))
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def parse_client_key(raw: object) -> str:
+    """The issue form's key as a canonical UUID; OrderError otherwise (a page from before keys, or tampered)."""
+    if raw is None or not is_client_key(raw):
+        raise OrderError(_("页面已过期，请重新提交。"))
+    return str(uuid.UUID(str(raw)))
+
+
 def issue_order(
     actor: User,
     inspection: Inspection,
@@ -67,19 +90,32 @@ def issue_order(
     deadline_days: int = 0,
     *,
     today: dt.date | None = None,
+    client_key: str | None = None,
 ) -> RectificationOrder:
-    """Issue a 责令立即改正 or 责令限期改正 order for an inspection's problems, with its number and deadline."""
+    """Issue a 责令立即改正 or 责令限期改正 order for an inspection's problems, with its number and deadline.
+
+    Idempotent by ``client_key`` (the issue form's UUID; a new one when not given): the same key and content
+    again → the order issued with it; the same key with other content → :class:`OrderConflict` (409). A record
+    gets one order of each kind: another key for the same record and kind → :class:`OrderError` on ``kind``
+    naming the order. The record is locked first, so requests racing for it run one after the other and only
+    one takes a number.
+    """
     kind = OrderKind(kind)
     if inspection.result == CheckResult.NO_PROBLEM:
         raise OrderError(_("检查结果为未发现问题，不能制发整改文书"), "kind")
     if not calls_for_order(inspection):
         raise OrderError(_("检查记录提交且检查结果为责令改正后，才能制发整改文书"), "kind")
+    key = parse_client_key(client_key) if client_key is not None else str(uuid.uuid4())
     cleaned = clean_problems(problems)
     if kind == OrderKind.DEADLINE:
         if not 1 <= int(deadline_days) <= MAX_DEADLINE_DAYS:
             raise OrderError(_("整改期限应为 1 至 %(n)s 个工作日", n=MAX_DEADLINE_DAYS), "deadline_days")
     else:
         deadline_days = 0
+    lock_row(db.session, Inspection, inspection.id)  # one issuer per record at a time (finding 4)
+    issued = _already_issued(inspection, kind, key, cleaned, int(deadline_days))
+    if issued is not None:
+        return issued
     task = db.session.get(Task, inspection.task_id)
     if task is None:
         raise OrderError(_("检查记录没有对应的任务"))
@@ -112,6 +148,7 @@ def issue_order(
         deadline_days=int(deadline_days),
         deadline=deadline,
         status=OrderStatus.PENDING,
+        client_key=key,
     )
     db.session.add(order)
     db.session.flush()
@@ -131,6 +168,45 @@ def issue_order(
     )
     create_due_reinspections(None, today, org_id=org.id)
     return order
+
+
+def _already_issued(
+    inspection: Inspection, kind: OrderKind, key: str, problems: list[dict], deadline_days: int
+) -> RectificationOrder | None:
+    """The order this request asks for if it exists (the same form posted again); OrderConflict when the key
+    was used with other content, OrderError when the record has an order of this kind; None: issue it.
+
+    Run after :func:`lock_row` on the record: what committed meanwhile is seen here.
+    """
+    same_key = db.session.execute(
+        select(RectificationOrder).where(RectificationOrder.client_key == key)
+    ).scalar_one_or_none()
+    if same_key is not None:
+        asked = (inspection.id, kind, problems, deadline_days)
+        if (same_key.inspection_id, same_key.kind, same_key.problems, same_key.deadline_days) == asked:
+            return same_key  # a double tap, two tabs or a retry after a timeout
+        raise OrderConflict(
+            _(
+                "该文书已制发（%(number)s），本次提交的内容与已制发的不同，未作修改。请打开已制发的文书查看。",
+                number=same_key.number,
+            )
+        )
+    existing = db.session.execute(
+        select(RectificationOrder)
+        .where(RectificationOrder.inspection_id == inspection.id, RectificationOrder.kind == kind)
+        .order_by(RectificationOrder.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise OrderError(
+            _(
+                "本次检查已制发%(kind)s（%(number)s），不能重复制发。",
+                kind=ORDER_KIND[kind],
+                number=existing.number,
+            ),
+            "kind",
+        )
+    return None
 
 
 # ------------------------------------------------------------------------------------------- reading
@@ -219,18 +295,19 @@ class PublicNotice:
 def public_view(order: RectificationOrder, today: dt.date | None = None) -> PublicNotice:
     today = today or calendar.today()
     unit = order.unit
-    people = [i.name for i in inspectors_of(order)] + [
-        n for n in (unit.legal_rep, unit.safety_person, unit.contact_name) if n
-    ]
+    # everyone the database knows around the order: the organisation's people, the unit's people and
+    # signers (the signer is masked here as on /public/results), the task's inspectors
+    people = People()
+    names = people.around(order.org_id, order.unit_id, order.task_id)
     return PublicNotice(
         number=order.number,
         kind=order.kind.value,
         org_name=order.org.name,
-        unit_name=scrub(unit.name, people),
+        unit_name=scrub(unit.name, people.of_unit(unit.id)),  # "王小锋副食店" names its owner
         issued_on=order.issued_on,
         deadline=order.deadline,
         status=order.display_status(today),
-        problems=[{"text": scrub(p["text"], people), "basis": scrub(p["basis"], people)} for p in order.problems],
+        problems=[{"text": scrub(p["text"], names), "basis": scrub(p["basis"], names)} for p in order.problems],
         inspectors=[mask_name(i.name) for i in inspectors_of(order)],
     )
 

@@ -10,6 +10,7 @@ issuing organisation and the inspectors assigned to the task; everyone else gets
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -126,8 +127,13 @@ def issue(inspection_id: int):
         found = services.problems_from_findings(inspection)
         kind = getattr(inspection.result, "value", None)
         form = IssueForm(
-            data={"problems": [*found, {"text": "", "basis": ""}], "kind": kind if kind in ORDER_KIND else "deadline"}
+            data={
+                "problems": [*found, {"text": "", "basis": ""}],
+                "kind": kind if kind in ORDER_KIND else "deadline",
+                "client_key": str(uuid.uuid4()),
+            }
         )
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         days_raw = (form.deadline_days.data or "").strip()
         if form.kind.data == "deadline" and not days_raw.isdigit():
@@ -140,15 +146,18 @@ def issue(inspection_id: int):
                     form.kind.data,
                     [{"text": p.text.data, "basis": p.basis.data} for p in form.problems],
                     int(days_raw or 0),
+                    client_key=form.client_key.data or "",
                 )
             except ServiceError as e:
                 db.session.rollback()
                 apply_errors(form, e.errors)
+                status = e.status  # 409: issued already (the order is named and listed above the form)
             else:
                 db.session.commit()
                 flash(_("已制发文书：%(number)s", number=order.number), "success")
                 return after_post(url_for("rectification.notice", order_id=order.id))
-    status = 422 if request.method == "POST" else 200
+    if not services.is_client_key(form.client_key.data):
+        form.client_key.data = str(uuid.uuid4())  # a page opened before the key existed: the next post has one
     return render(
         "rectification/issue.html",
         block="issue_form",

@@ -182,4 +182,5 @@ class ImportJob(Model):
     errors: Mapped[str | None] = mapped_column(Text)  # JSON list of {row, column, message}
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # written by its worker while running
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ ACTION_LABELS: dict[str, Any] = {
     "item.updated": _l("修改抽查事项"),
     "item.version_created": _l("发布抽查事项新版本"),
     "user.login": _l("登录"),
+    "user.logout": _l("退出登录"),
     "user.created": _l("新增用户"),
     "user.updated": _l("修改用户"),
     "user.password_changed": _l("修改密码"),

@@ -280,7 +280,13 @@ def verify_chain(limit: int = 20) -> ChainCheck:
     total = db.session.execute(select(func.count(AuditEvent.id))).scalar_one()
     messages = []
     for p in problems[:limit]:
-        if "edited" in p.message:
+        if p.kind == "anchor":
+            day = p.anchor_day.isoformat() if p.anchor_day else ""
+            messages.append(_("事件 #%(id)s 与%(day)s的审计日志校验值不符（记录被删除或改写）", id=p.event_id, day=day))
+        elif p.kind == "anchor-copy":
+            day = p.anchor_day.isoformat() if p.anchor_day else ""
+            messages.append(_("%(day)s的审计日志校验值在存储与数据库中的副本不一致或缺失", day=day))
+        elif "edited" in p.message:
             messages.append(_("事件 #%(id)s 的内容与其哈希不符（记录被修改）", id=p.event_id))
         elif "broken" in p.message:
             messages.append(_("事件 #%(id)s 与前一事件的链接断开（有记录被删除或插入）", id=p.event_id))

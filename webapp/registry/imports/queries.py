@@ -18,7 +18,7 @@ def get_job(user: Any, public_id: str) -> ImportJob | None:
     """The job if the user may see it (its organisation is theirs to manage), else None (→ 404).
 
     A job whose worker is gone is still shown as running here: the view asks
-    :func:`webapp.registry.imports.services.expire_if_stuck` (a write).
+    :func:`webapp.registry.imports.services.fail_stuck_jobs` (a write).
     """
     job = db.session.execute(select(ImportJob).where(ImportJob.public_id == public_id)).scalar_one_or_none()
     if job is None or not access.can_view_import(user, job):

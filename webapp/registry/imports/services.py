@@ -12,17 +12,18 @@ An import is an :class:`~webapp.registry.models.ImportJob` over a file saved und
 
 Progress (``processed_rows``) is written every ~1000 rows in its own short transaction so any process
 polling the job sees it; the data itself stays one transaction. The work runs on :mod:`webapp.jobs`' runner
-(config ``IMPORT_BACKGROUND``, default on: a background thread with its own app context; tests run it inline).
-Files are read by :mod:`webapp.registry.imports.readers`.
+(config ``IMPORT_BACKGROUND``, default on: the task ``imports.run`` on the job queue, run by a worker process;
+tests run it inline). The uploaded file is deleted when the job ends, done or failed (also when its worker died:
+:func:`fail_stuck_jobs`). Files are read by :mod:`webapp.registry.imports.readers`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -33,7 +34,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 from sqlalchemy import text as sql_text
 
-from webapp import audit, jobs
+from webapp import audit, jobs, storage
 from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, User
 from webapp.db import new_public_id, utcnow
@@ -352,19 +353,18 @@ def compact_ids(ids: Iterable[int]) -> str:
 # ------------------------------------------------------------------------------------------ the jobs
 
 
-def imports_dir() -> str:
-    path = os.path.join(current_app.instance_path, "imports")
-    os.makedirs(path, exist_ok=True)
-    return path
+def upload_object(public_id: str, filename: str) -> str:
+    """The storage name of a job's uploaded file (in the storage backend, so any worker can read it)."""
+    return f"imports/{public_id}{extension(filename)}"
 
 
-def job_path(job: ImportJob) -> str:
-    return os.path.join(imports_dir(), job.public_id + extension(job.filename))
+def job_upload(job: ImportJob) -> str:
+    return upload_object(job.public_id, job.filename)
 
 
 def create_job(kind: str, org: Organisation, filename: str, stream: IO[bytes], actor: Any) -> ImportJob:
-    """Save the upload under ``instance/imports/`` and add the pending job to the session (the caller commits
-    before :func:`start_job`).
+    """Save the upload in the storage backend (``imports/<job>.<ext>``) and add the pending job to the session
+    (the caller commits before :func:`start_job`).
 
     Raises ImportFileError (nothing kept) for a file of the wrong type or with too many rows.
     """
@@ -381,19 +381,18 @@ def create_job(kind: str, org: Organisation, filename: str, stream: IO[bytes], a
         status="pending",
         created_by_id=getattr(actor, "id", None),
     )
-    path = job_path(job)
-    with open(path, "wb") as fh:
-        while chunk := stream.read(1 << 20):
-            fh.write(chunk)
+    name = job_upload(job)
+    storage.put_object(name, stream)
     try:
-        estimate = estimate_rows(path, filename)
+        with storage.local_copy(name) as path:
+            estimate = estimate_rows(str(path), filename)
         max_rows = current_app.config["IMPORT_MAX_ROWS"]
         if estimate > max_rows:
             raise ImportFileError(
                 _("文件约有%(rows)d行，超过单次导入上限%(n)d行，请拆分后分批导入", rows=estimate, n=max_rows)
             )
     except ImportFileError:
-        os.remove(path)
+        discard_upload(name)
         raise
     job.total_rows = estimate
     db.session.add(job)
@@ -413,18 +412,41 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
+TASK = "imports.run"  # the queue task (defined in webapp.worker) that runs :func:`run_job`
+
+
 def run_job(job_id: int) -> ImportJob:
-    """Run an import job to its end (done or failed) in the current app context."""
+    """Run an import job to its end (done or failed) in the current app context; its file is then deleted.
+
+    A job that is not pending any more (another worker took it, or it was given up) is left as it is.
+    """
+    job = db.session.get_one(ImportJob, job_id)
+    name = job_upload(job)
+    db.session.commit()  # end the read transaction: progress is written from another connection
+    if not jobs.claim(ImportJob, job_id):
+        log.warning("import %s is %s, not pending: not run", job.public_id, job.status)
+        return job
+    try:
+        with jobs.heartbeat(ImportJob, job_id), storage.local_copy(name) as path:
+            return _run(job_id, str(path))
+    except Exception:
+        log.exception("import job %s crashed", job_id)
+        _import_crashed(job_id)
+        return db.session.get_one(ImportJob, job_id)
+    finally:
+        _keep_error_rows(job_id)
+        discard_upload(name)
+
+
+def _run(job_id: int, path: str) -> ImportJob:
     job = db.session.get_one(ImportJob, job_id)
     kind = get_kind(job.kind)
     org = db.session.get_one(Organisation, job.org_id)
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
-    path = job_path(job)
-    db.session.commit()  # end the read transaction: progress is written from another connection
-    _set_job(job_id, status="running")
+    db.session.commit()
 
     def progress(n: int) -> None:
-        _set_job(job_id, processed_rows=n)
+        _set_job(job_id, processed_rows=n, heartbeat_at=utcnow())
 
     try:
         plan = validate(
@@ -497,20 +519,28 @@ def _fail(job_id: int, entries: list[dict], total_rows: int | None = None) -> Im
     return job
 
 
+def _message(text: str) -> str:
+    return json.dumps([{"row": None, "column": "", "message": text}], ensure_ascii=False)
+
+
 def _import_crashed(job_id: int) -> None:
-    _set_job(
-        job_id,
-        status="failed",
-        finished_at=utcnow(),
-        errors=json.dumps([{"row": None, "column": "", "message": _("导入出错，未导入任何数据")}]),
-    )
+    db.session.rollback()
+    _set_job(job_id, status="failed", finished_at=utcnow(), errors=_message(_("导入出错，未导入任何数据")))
 
 
-def start_job(job: ImportJob) -> threading.Thread | None:
-    """Run the job in a background thread (``IMPORT_BACKGROUND``, default) or right here."""
-    return jobs.start_in_background(
-        run_job, _import_crashed, job.id, name=f"import-{job.public_id}", config_key="IMPORT_BACKGROUND"
-    )
+def start_job(job: ImportJob) -> None:
+    """Run the job on a worker (the queue task ``imports.run``; ``IMPORT_BACKGROUND``, default) or right here."""
+    try:
+        jobs.start(TASK, run_job, job.id, config_key="IMPORT_BACKGROUND")
+    except Exception:  # the queue is unreachable (Redis down …): say so at once rather than wait for a worker
+        log.exception("import %s could not be queued", job.public_id)
+        _set_job(
+            job.id,
+            status="failed",
+            finished_at=utcnow(),
+            errors=_message(_("后台任务服务暂时不可用，未导入任何数据，请稍后重新上传")),
+        )
+        discard_upload(job_upload(job))
 
 
 def import_file(kind: str, org: Organisation, path: str, actor: Any = None) -> ImportJob:
@@ -521,9 +551,56 @@ def import_file(kind: str, org: Organisation, path: str, actor: Any = None) -> I
     return run_job(job.id)
 
 
-def expire_if_stuck(job: ImportJob) -> bool:
-    """A job still pending/running 30 minutes after upload lost its worker: mark it failed (the caller commits)."""
-    message = _("导入超过30分钟仍未完成，已中断，未导入任何数据，请重新上传")
-    return jobs.expire_if_stale(
-        job, errors=json.dumps([{"row": None, "column": "", "message": message}], ensure_ascii=False)
-    )
+def discard_upload(name: str) -> None:
+    """Delete an import's uploaded file from storage (its job ended); a file already gone is fine."""
+    try:
+        storage.delete_object(name)
+    except FileNotFoundError:
+        pass
+    except Exception:
+        log.warning("could not delete the import file %s", name, exc_info=True)
+
+
+def errors_object(job: ImportJob) -> str:
+    """The storage name of a failed job's error workbook (its bad rows, kept after the upload is deleted)."""
+    return f"imports/{job.public_id}-errors.xlsx"
+
+
+def _keep_error_rows(job_id: int) -> None:
+    """A job that failed on rows keeps its error workbook in storage (the upload itself is deleted)."""
+    from webapp.registry.imports import workbooks  # it reads jobs through this module
+
+    try:
+        job = db.session.get_one(ImportJob, job_id)
+        db.session.refresh(job)
+        if job.status != "failed":
+            return
+        out = workbooks.build_errors_xlsx(job)
+        if out is not None:
+            with out:
+                storage.put_object(errors_object(job), out.read())
+    except Exception:
+        db.session.rollback()
+        log.exception("import job %s: the error workbook was not kept", job_id)
+
+
+def _stuck_values(status: str) -> dict[str, Any]:
+    if status == "pending":
+        message = _("导入超过30分钟仍未完成，已中断，未导入任何数据，请重新上传")
+    else:
+        message = _("后台处理中断（服务重启或故障），请重新上传文件")
+    return {"errors": _message(message), "created_count": 0, "updated_count": 0}
+
+
+def fail_stuck_jobs(ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
+    """Mark failed the import jobs (all, or ``ids``) whose worker is gone and delete their files; how many.
+
+    Called every minute by the worker (``webapp.worker.check_jobs``) and for the job a page shows. Writes in its
+    own short transactions (:func:`webapp.jobs.fail_stuck`).
+    """
+    failed = jobs.fail_stuck(ImportJob, _stuck_values, ids=ids, now=now)
+    if failed:
+        rows = db.session.execute(select(ImportJob.public_id, ImportJob.filename).where(ImportJob.id.in_(failed)))
+        for public_id, filename in rows:
+            discard_upload(upload_object(public_id, filename))
+    return len(failed)

@@ -3,17 +3,16 @@ error workbook of a failed job (its bad rows as uploaded, with the errors in fro
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import IO, Any
 
 from flask_babel import gettext as _
 
-from webapp import xlsx
+from webapp import storage, xlsx
 from webapp.registry.imports.kinds import ImportKind, get_kind, rules_text
 from webapp.registry.imports.queries import job_entries
 from webapp.registry.imports.readers import cell_text, match_header, read_table
-from webapp.registry.imports.services import job_path
+from webapp.registry.imports.services import errors_object, job_upload
 from webapp.registry.models import ImportJob
 
 ERROR_COLUMN = "错误说明"
@@ -44,28 +43,39 @@ def template_csv(kind: ImportKind) -> bytes:
 
 
 def errors_xlsx(job: ImportJob) -> IO[bytes] | None:
-    """The bad rows of a failed job, as uploaded, with the errors in an extra column (fix and re-upload)."""
+    """The bad rows of a failed job, as uploaded, with the errors in an extra column (fix and re-upload): kept
+    in storage when the job ended (its upload is deleted then), or built from the upload while it is there."""
+    name = errors_object(job)
+    if storage.object_exists(name):
+        return storage.open_object(name)
+    return build_errors_xlsx(job)
+
+
+def build_errors_xlsx(job: ImportJob) -> IO[bytes] | None:
+    """The error workbook built from the job's upload (None: no row errors, or the upload is gone)."""
     errors, _warnings = job_entries(job)
     by_row: dict[int, list[str]] = {}
     for e in errors:
         if e.get("row"):
             by_row.setdefault(e["row"], []).append(f"{e['column']}：{e['message']}" if e["column"] else e["message"])
-    path = job_path(job)
-    if not by_row or not os.path.exists(path):
+    name = job_upload(job)
+    if not by_row or not storage.object_exists(name):
         return None
     kind = get_kind(job.kind)
     header_row = min(by_row)
 
-    def rows() -> Iterator[list[Any]]:
-        header_written = False
-        for number, cells in read_table(path, job.filename):
-            is_header = not header_written and not match_header(kind.columns, cells, number).missing
-            if is_header or (not header_written and number >= header_row):
-                yield [ERROR_COLUMN, ROW_COLUMN, *(cell_text(c) for c in cells)]
-                header_written = True
-                if is_header:
-                    continue
-            if number in by_row:
-                yield ["；".join(by_row[number]), number, *(cell_text(c) for c in cells)]
+    with storage.local_copy(name) as path:  # the workbook is written before the copy goes
 
-    return xlsx.workbook([(_("错误行"), rows())])
+        def rows() -> Iterator[list[Any]]:
+            header_written = False
+            for number, cells in read_table(str(path), job.filename):
+                is_header = not header_written and not match_header(kind.columns, cells, number).missing
+                if is_header or (not header_written and number >= header_row):
+                    yield [ERROR_COLUMN, ROW_COLUMN, *(cell_text(c) for c in cells)]
+                    header_written = True
+                    if is_header:
+                        continue
+                if number in by_row:
+                    yield ["；".join(by_row[number]), number, *(cell_text(c) for c in cells)]
+
+        return xlsx.workbook([(_("错误行"), rows())])

@@ -29,7 +29,7 @@ def export_units(actor: Any, args: Any) -> tuple[IO[bytes], int]:
 
     def fill(wb: openpyxl.Workbook) -> None:
         nonlocal count
-        ws = wb.create_sheet(str(kind.title)[: xlsx.SHEET_TITLE_MAX])
+        ws = xlsx.sheet(wb, kind.title)  # typed, formula-safe cells (a name "=HYPERLINK(…)" stays text)
         ws.append([c.header for c in kind.columns])
         labels = xlsx.chinese_labels(unit_labels())
         col_labels = [labels.get(f) for f in kind.fields]  # same cells as kind.to_text, labels resolved once

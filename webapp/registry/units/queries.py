@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, and_, case, event, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, event, func, literal, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -117,16 +117,54 @@ def _org_scope(stmt: Select, user: User) -> Select:
     return stmt.where(Unit.org_id.in_(sorted(ids)))
 
 
+TRIGRAM = 3  # the trigram indexes serve words of at least this many characters; shorter ones scan with LIKE
+
+
 def _search_condition(q: str) -> ColumnElement[bool]:
-    """Every word must appear in the name, the address or the USCC (case-insensitive, partial)."""
-    terms = []
+    """Every word must appear in the name, the address or the USCC (case-insensitive, partial).
+
+    Words of three or more characters are looked up in the trigram indexes of migration 9ed31ec19b70: ``ILIKE``
+    over pg_trgm GIN indexes on PostgreSQL, one ``MATCH`` on the FTS5 trigram table ``unit_fts`` on SQLite (the
+    word is a quoted phrase there, so ``%``, ``_``, ``*`` and FTS operators are plain text). Shorter words cannot
+    use a trigram index and keep the case-insensitive ``LIKE`` with ``%``/``_`` escaped.
+    """
+    dialect = db.session.get_bind().dialect.name
+    terms: list[ColumnElement[bool]] = []
+    fts: list[str] = []
     for word in q.split():
-        options = [Unit.name.icontains(word, autoescape=True), Unit.address.icontains(word, autoescape=True)]
         code = clean_uscc(word)
-        if code and _CODE_RE.match(code):
-            options.append(Unit.uscc.icontains(code, autoescape=True))
+        code = code if code and _CODE_RE.match(code) else ""
+        # FTS5 strings cannot hold a NUL: such a word takes the LIKE path
+        indexed = len(word) >= TRIGRAM and (not code or len(code) >= TRIGRAM) and "\x00" not in word
+        if indexed and dialect == "sqlite":
+            phrases = [f"name : {_fts_phrase(word)}", f"address : {_fts_phrase(word)}"]
+            if code:
+                phrases.append(f"uscc : {_fts_phrase(code)}")
+            fts.append("(" + " OR ".join(phrases) + ")")
+            continue
+        if indexed and dialect == "postgresql":
+            options = [Unit.name.ilike(_contains(word), escape="/"), Unit.address.ilike(_contains(word), escape="/")]
+            if code:
+                options.append(Unit.uscc.ilike(_contains(code), escape="/"))
+        else:
+            options = [Unit.name.icontains(word, autoescape=True), Unit.address.icontains(word, autoescape=True)]
+            if code:
+                options.append(Unit.uscc.icontains(code, autoescape=True))
         terms.append(or_(*options))
+    if fts:
+        match = literal_column("unit_fts").op("MATCH")(" AND ".join(fts))
+        terms.append(Unit.id.in_(select(literal_column("rowid")).select_from(table("unit_fts")).where(match)))
     return and_(*terms)
+
+
+def _contains(word: str) -> str:
+    """A LIKE pattern (escape character ``/``) that finds ``word`` anywhere, its own ``%`` and ``_`` literal."""
+    return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _fts_phrase(word: str) -> str:
+    """``word`` as an FTS5 string: one phrase, matched as a substring by the trigram tokenizer."""
+    return '"' + word.replace('"', '""') + '"'
 
 
 def filtered(user: User, f: UnitFilters) -> Select:
