@@ -38,6 +38,7 @@ import datetime as dt
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -449,6 +450,7 @@ def main() -> None:
     parser.add_argument("--tasks-per-inspector", type=int, default=12)
     parser.add_argument("--kill-users", type=int, default=100, help="users of the run with a worker killed")
     parser.add_argument("--no-kill", action="store_true", help="skip the worker-kill run and its accounting")
+    parser.add_argument("--keep-files", action="store_true", help="keep locust's CSV/logs and gunicorn's log")
     args = parser.parse_args()
     levels = [int(x) for x in args.users.split(",") if x.strip()]
     if max([*levels, 0 if args.no_kill else args.kill_users]) > args.inspectors:
@@ -479,6 +481,8 @@ def main() -> None:
             acct["submitted_during_run"] = submitted_count(args.pg) - before
     finally:
         stop(gunicorn)
+        if not args.keep_files:
+            shutil.rmtree(tmp, ignore_errors=True)
     print()
     print(f"scrypt check_password_hash on this machine, alone: {scrypt_ms():.0f} ms (one login pays it once)")
     print()
