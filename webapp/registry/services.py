@@ -13,10 +13,12 @@ from types import SimpleNamespace
 from typing import Any, NoReturn
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp import audit
-from webapp.auth.models import User
+from webapp.auth.access import can_manage_org
+from webapp.auth.models import Organisation, User
 from webapp.extensions import db
 from webapp.web import ServiceError
 
@@ -29,6 +31,25 @@ class RecordError(ServiceError):
     def __init__(self, errors: Mapping[str, Any] | str, duplicate: Any = None, field: str | None = None) -> None:
         super().__init__(errors, field)
         self.duplicate = duplicate
+
+
+def parse_org(user: User, raw: Any) -> Organisation | None:
+    """The organisation a form names by id, if this user manages it (else None: the form says 请选择…)."""
+    text = str(raw if raw is not None else "").strip()
+    if not text.isdigit():
+        return None
+    org = db.session.get(Organisation, int(text))
+    return org if org is not None and can_manage_org(user, org.id) else None
+
+
+def holder(model: Any, column: Any, value: str | None, exclude_id: int | None) -> Any:
+    """The other record (of ``model``) that already holds ``value`` in a unique ``column``, or None."""
+    if not value:
+        return None
+    stmt = select(model).where(column == value)
+    if exclude_id is not None:
+        stmt = stmt.where(model.id != exclude_id)
+    return db.session.execute(stmt.limit(1)).scalar_one_or_none()
 
 
 def reason_error(reason: str, missing: str | None = None, limit: int = REASON_MAX) -> str | None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from webapp import audit
 from webapp.auth.access import can_manage_org
-from webapp.auth.models import Organisation, User
+from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.registry import services as registry_services
 from webapp.registry.inspectors.columns import clean_inspector, parse_date
@@ -42,23 +42,8 @@ EDIT_FIELDS = (
 # ------------------------------------------------------------------------------------- create / update
 
 
-def _parse_org(user: User, raw: Any) -> Organisation | None:
-    text = str(raw if raw is not None else "").strip()
-    if not text.isdigit():
-        return None
-    org = db.session.get(Organisation, int(text))
-    if org is None or not can_manage_org(user, org.id):
-        return None
-    return org
-
-
 def _cert_holder(cert_no: str | None, exclude_id: int | None) -> Inspector | None:
-    if not cert_no:
-        return None
-    stmt = select(Inspector).where(Inspector.cert_no == cert_no)
-    if exclude_id is not None:
-        stmt = stmt.where(Inspector.id != exclude_id)
-    return db.session.execute(stmt.limit(1)).scalar_one_or_none()
+    return registry_services.holder(Inspector, Inspector.cert_no, cert_no, exclude_id)
 
 
 def _cert_message(holder: Inspector) -> str:
@@ -67,7 +52,7 @@ def _cert_message(holder: Inspector) -> str:
 
 def _validate(user: User, org_raw: Any, raw: Mapping[str, Any], exclude_id: int | None, reason: str = "") -> dict:
     """The typed values (``org_id`` included), or RecordError with every problem found."""
-    org = _parse_org(user, org_raw)
+    org = registry_services.parse_org(user, org_raw)
     values, errors = clean_inspector(dict(raw), org_dept=org.dept if org else "", check_link=False)
     if "user_id" in errors:  # the form's field is "username"
         errors["username"] = errors.pop("user_id")

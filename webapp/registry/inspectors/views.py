@@ -7,6 +7,7 @@ draw's rule, shown through the template global ``inspector_month_pool`` (see ``w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
@@ -225,22 +226,13 @@ def inspector_unavailable_cancel(public_id: str, period_id: int):
     period = queries.get_period(insp, period_id)
     if period is None:
         abort(404)
-    form = ReasonForm()
-    form.validate()
-    try:
-        services.cancel_unavailability(current_user, insp, period, form.reason.data)
-    except RecordError as exc:
-        key = f"period-{period.id}"
-        return _detail(
-            insp,
-            block="unavailability_section",
-            status=422,
-            row_errors={key: exc.errors["reason"]},
-            row_reasons={key: form.reason.data or ""},
-        )
-    db.session.commit()
-    flash(_("已取消该不可抽取期间"), "success")
-    return _back_to_detail(insp, "unavailability")
+    return _end_with_reason(
+        insp,
+        f"period-{period.id}",
+        "unavailability",
+        lambda reason: services.cancel_unavailability(current_user, insp, period, reason),
+        _("已取消该不可抽取期间"),
+    )
 
 
 @bp.route("/inspectors/<public_id>/units")
@@ -277,19 +269,29 @@ def inspector_conflict_withdraw(public_id: str, conflict_id: int):
     conflict = queries.get_conflict(insp, conflict_id)
     if conflict is None:
         abort(404)
+    return _end_with_reason(
+        insp,
+        f"conflict-{conflict.id}",
+        "conflicts",
+        lambda reason: services.withdraw_conflict(current_user, insp, conflict, reason),
+        _("已撤销利害关系"),
+    )
+
+
+def _end_with_reason(insp: Inspector, row_key: str, section: str, end: Callable[[str | None], object], done: str):
+    """Cancel a leave period or withdraw a 回避 with the reason typed beside its row (kept there when refused)."""
     form = ReasonForm()
     form.validate()
     try:
-        services.withdraw_conflict(current_user, insp, conflict, form.reason.data)
+        end(form.reason.data)
     except RecordError as exc:
-        key = f"conflict-{conflict.id}"
         return _detail(
             insp,
-            block="conflicts_section",
+            block=f"{section}_section",
             status=422,
-            row_errors={key: exc.errors["reason"]},
-            row_reasons={key: form.reason.data or ""},
+            row_errors={row_key: exc.errors["reason"]},
+            row_reasons={row_key: form.reason.data or ""},
         )
     db.session.commit()
-    flash(_("已撤销利害关系"), "success")
-    return _back_to_detail(insp, "conflicts")
+    flash(done, "success")
+    return _back_to_detail(insp, section)

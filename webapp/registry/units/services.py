@@ -12,35 +12,16 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from webapp.auth.access import visible_org_ids
-from webapp.auth.models import Organisation, User
-from webapp.extensions import db
+from webapp.auth.models import User
 from webapp.registry import services as registry_services
 from webapp.registry.models import Unit, UnitStatus
 from webapp.registry.services import RecordError, reason_error
 from webapp.registry.units.columns import UNIT_FIELDS, clean_unit
 
 
-def _parse_org(user: User, raw: Any) -> int | None:
-    text = str(raw if raw is not None else "").strip()
-    if not text.isdigit():
-        return None
-    org_id = int(text)
-    ids = visible_org_ids(user)
-    if ids is None:
-        return org_id if db.session.get(Organisation, org_id) is not None else None
-    return org_id if org_id in ids else None
-
-
 def _holder_of(uscc: str | None, exclude_id: int | None) -> Unit | None:
-    if not uscc:
-        return None
-    stmt = select(Unit).where(Unit.uscc == uscc)
-    if exclude_id is not None:
-        stmt = stmt.where(Unit.id != exclude_id)
-    return db.session.execute(stmt.limit(1)).scalar_one_or_none()
+    return registry_services.holder(Unit, Unit.uscc, uscc, exclude_id)
 
 
 def _duplicate_message(holder: Unit) -> str:
@@ -50,7 +31,8 @@ def _duplicate_message(holder: Unit) -> str:
 def _validate(user: User, org_raw: Any, raw: Mapping[str, Any], exclude_id: int | None, reason: str = "") -> dict:
     """The typed values (``org_id`` included), or RecordError with every problem found."""
     values, errors = clean_unit(dict(raw))
-    org_id = _parse_org(user, org_raw)
+    org = registry_services.parse_org(user, org_raw)
+    org_id = org.id if org is not None else None
     if org_id is None:
         errors["org_id"] = _("请选择所属机构")
     duplicate = None
