@@ -50,6 +50,7 @@ WORKER = textwrap.dedent(
 def real_queue(app, tmp_path, monkeypatch):
     """The test app enqueues into a SQLite queue file that a worker process reads."""
     url = f"sqlite:///{tmp_path / 'queue.db'}"
+    monkeypatch.setitem(app.config, "QUEUE_IMMEDIATE", False)
     monkeypatch.setattr(queue.huey, "_immediate", False)
     monkeypatch.setattr(queue.huey, "storage", SqliteStorage(queue.NAME, filename=str(tmp_path / "queue.db")))
     monkeypatch.setitem(app.config, "IMPORT_BACKGROUND", True)

@@ -66,9 +66,8 @@ def _in_app(fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, locale: str | None = None, **kwargs: Any) -> Any:
         if _app is None:
             raise RuntimeError("webapp.queue.init_app was not called (create_app does)")
-        # Immediate mode runs the task where it was enqueued, in that app (a test process may hold several apps).
-        inside = has_app_context() and (huey.immediate or current_app._get_current_object() is _app)  # type: ignore[attr-defined]
-        context = nullcontext() if inside else _app.app_context()
+        # Called inside an app (immediate mode, call_local): run there; on a worker thread: in the worker's app.
+        context = nullcontext() if has_app_context() else _app.app_context()
         with context, force_locale(locale or _app.config["BABEL_DEFAULT_LOCALE"]):
             return fn(*args, **kwargs)
 
@@ -102,4 +101,7 @@ def periodic(name: str, when: Callable[..., bool], **options: Any) -> Callable[[
 def enqueue(name: str, *args: Any) -> None:
     """Run the task ``name`` on a worker (at once in immediate mode), in the current request's locale."""
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    _tasks[name](*args, locale=locale)
+    if current_app.config.get("QUEUE_IMMEDIATE"):  # this app's setting, whatever other apps the process holds
+        _tasks[name].call_local(*args, locale=locale)
+    else:
+        _tasks[name](*args, locale=locale)
