@@ -80,15 +80,11 @@ def create_reinspections() -> int:
 
 
 @queue.periodic("daily.audit_anchor", DAILY)
-def anchor_audit() -> object:
-    """Write the audit chain's head outside the database (``flask audit-anchor``), if this build has anchors."""
-    anchor = getattr(audit, "anchor", None)
-    if anchor is None:
-        log.warning("webapp.audit has no anchor(): the audit chain is not anchored")
-        return None
-    result = anchor()
+def anchor_audit() -> str:
+    """Write the audit chain's head outside the database (``flask audit-anchor``); the anchor's storage key."""
+    row = audit.anchor()
     db.session.commit()
-    return result
+    return row.storage_key
 
 
 @click.command("worker")

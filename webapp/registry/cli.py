@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -81,9 +81,3 @@ def import_inspectors(org_code: str, file: str) -> None:
 
 
 COMMANDS: list[click.Command] = [import_units, import_inspectors]
-
-
-def register_import_cli(app: Flask) -> None:
-    """Old entry point, until webapp/cli.py registers every package's COMMANDS in one loop."""
-    for command in COMMANDS:
-        app.cli.add_command(command)
