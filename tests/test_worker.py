@@ -17,7 +17,7 @@ import pytest
 from huey.storage import SqliteStorage
 
 from tests.factories import make_org, make_user
-from tests.helpers import TEST_DATABASE_URL
+from tests.helpers import TEST_DATABASE_URL, suite_now
 from webapp import jobs, queue, storage, worker
 from webapp.auth.models import Role
 from webapp.extensions import db as _db
@@ -28,7 +28,14 @@ from webapp.registry.units.columns import UNIT_COLUMNS
 # A worker whose imports never finish validating (as a long import would), beating its heart every 0.2 s.
 WORKER = textwrap.dedent(
     """
+    import datetime as dt
+    import os
     import threading
+
+    if os.environ.get("WORKER_NOW"):  # the suite runs at a test clock (SUIJIAN_TEST_NOW): the worker shares it
+        import time_machine
+
+        time_machine.travel(dt.datetime.fromisoformat(os.environ["WORKER_NOW"]), tick=True).start()
     from webapp import jobs
     from webapp.registry.imports import services
 
@@ -90,6 +97,8 @@ def test_finding_6_an_import_whose_worker_was_killed_is_failed_and_its_file_dele
     assert job.status == "pending" and storage.object_exists(name)  # queued: no web worker runs it
 
     env = {**os.environ, "DATABASE_URL": TEST_DATABASE_URL, "QUEUE_URL": real_queue, "QUEUE_IMMEDIATE": "0"}
+    if suite_now() is not None:
+        env["WORKER_NOW"] = dt.datetime.now(dt.UTC).isoformat()  # this process's (travelled) now
     proc = subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=app.root_path + "/..")
     try:
         wait_for(lambda: db.session.get(ImportJob, job.id).status == "running", "the worker takes the job")
