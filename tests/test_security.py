@@ -46,6 +46,9 @@ def limited_app(db):
     )
     app.prefix = prefix  # type: ignore[attr-defined]
     yield app
+    with app.app_context():  # its own engine: close its connections (PostgreSQL warns about open ones)
+        db.session.remove()
+        db.engine.dispose()
     limiter.__dict__.clear()
     limiter.__dict__.update(saved)
     conn = redis.Redis.from_url(REDIS_URL)
