@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-SUPPORT = {"tests.factories", "tests.helpers", "tests.e2e.browser", "tests.documents.poppler"}
+SUPPORT = {"tests.factories", "tests.helpers", "tests.e2e.browser", "tests.documents.poppler", "tests.draw.spec_plain"}
 
 
 def _imported_modules(tree: ast.Module, package: str) -> list[tuple[int, str]]:

@@ -1,4 +1,6 @@
-"""The pure draw engine (spec ``suijian-draw/1``) and its standalone verifier.
+"""The pure draw engine under spec ``suijian-draw/1`` (draws committed before /2) and its standalone verifier.
+
+The /2 rules are tested in ``test_engine_v2.py``; here every draw, seed and replacement asks for /1 explicitly.
 
 Everything here is pure: no app, no database.  ``reference_draw`` below is a deliberately naive second
 implementation written straight from the spec text (sort everything, ``math.ceil`` on fractions, the
@@ -112,6 +114,14 @@ SECRET = bytes(range(32))
 WITNESS = ["31415926535897932384", "王监督 62831"]
 
 
+def draw_v1(pool: dict, seed: str) -> dict:
+    return engine.draw(pool, seed, engine.SPEC_V1)
+
+
+def compute_seed_v1(pool_hash: str, secret_hex: str, witness: list[str]) -> str:
+    return engine.compute_seed(pool_hash, secret_hex, witness, engine.SPEC_V1)
+
+
 def inspector(iid: str, dept: str = "fire", *, lead: bool = True, weight: int = 100, conflicts=(), off=()) -> dict:
     return {
         "id": iid,
@@ -151,8 +161,8 @@ def snapshot_pool() -> dict:
 def make_bundle(pool: dict, witness=WITNESS, secret: bytes = SECRET, plan=()) -> dict:
     """Build a bundle the way the application does; ``plan`` lists (task index, slot, reason) replacements."""
     ph = engine.pool_hash(pool)
-    seed = engine.compute_seed(ph, secret.hex(), list(witness))
-    result = engine.draw(pool, seed)["result"]
+    seed = engine.compute_seed(ph, secret.hex(), list(witness), engine.SPEC_V1)
+    result = draw_v1(pool, seed)["result"]
     replacements: list[dict] = []
     holders = {t["unit_id"]: [a["inspector_id"] for a in t["assignments"]] for t in result}
     rounds: dict[tuple[str, int], int] = defaultdict(int)
@@ -161,7 +171,7 @@ def make_bundle(pool: dict, witness=WITNESS, secret: bytes = SECRET, plan=()) ->
         unit_id = task["unit_id"]
         round_ = rounds[(unit_id, slot)] + 1
         ever = engine.ever_assigned_to(task, replacements)
-        winner, candidates = engine.replace(pool, seed, task, slot, round_, ever)
+        winner, candidates, _ = engine.replace(pool, seed, task, slot, round_, ever, spec=engine.SPEC_V1)
         replacements.append(
             {
                 "unit_id": unit_id,
@@ -176,7 +186,7 @@ def make_bundle(pool: dict, witness=WITNESS, secret: bytes = SECRET, plan=()) ->
         holders[unit_id][slot] = winner
         rounds[(unit_id, slot)] = round_
     return {
-        "spec": engine.SPEC,
+        "spec": engine.SPEC_V1,
         "draw": {"id": "D1", "org": "O1", "item": "fire-routine", "period": "2026-12", "status": "published"},
         "pool": pool,
         "pool_hash": ph,
@@ -291,19 +301,19 @@ def test_unit_order_with_equal_weights_is_consistent_samplers_order(seed, unit_i
     # The engine ranks units by key("unit:" + id, 100) = (T, "unit:" + id), where T is the sampler's
     # ticket for the id string "unit:" + id.  So we give the sampler the prefixed ids: it must yield
     # exactly our task order.  (Its own tie-break on equal tickets is also the id string.)
-    order = [t["unit_id"] for t in engine.draw(_single_stratum_pool(unit_ids, len(unit_ids)), seed)["result"]]
+    order = [t["unit_id"] for t in draw_v1(_single_stratum_pool(unit_ids, len(unit_ids)), seed)["result"]]
     expected = list(consistent_sampler.sampler(["unit:" + u for u in unit_ids], seed=seed, output="id"))
     assert ["unit:" + u for u in order] == expected
     # and with a quota, the draw is the sampler's first `quota` ids
     quota = max(1, len(unit_ids) // 3)
-    drawn = [t["unit_id"] for t in engine.draw(_single_stratum_pool(unit_ids, quota), seed)["result"]]
+    drawn = [t["unit_id"] for t in draw_v1(_single_stratum_pool(unit_ids, quota), seed)["result"]]
     assert ["unit:" + u for u in drawn] == expected[:quota]
 
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.text(min_size=1, max_size=30), unit_ids=st.lists(ids, min_size=1, max_size=30, unique=True))
 def test_property_equal_weight_order_is_the_samplers(seed, unit_ids):
-    order = [t["unit_id"] for t in engine.draw(_single_stratum_pool(unit_ids, len(unit_ids)), seed)["result"]]
+    order = [t["unit_id"] for t in draw_v1(_single_stratum_pool(unit_ids, len(unit_ids)), seed)["result"]]
     expected = list(consistent_sampler.sampler(["unit:" + u for u in unit_ids], seed=seed, output="id"))
     assert ["unit:" + u for u in order] == expected
 
@@ -440,7 +450,7 @@ def crowded_pools(draw) -> dict:
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
 @given(pool=crowded_pools(), seed=seeds)
 def test_property_large_draws_with_binding_caps_agree_with_the_reference(pool, seed):
-    drawn = engine.draw(pool, seed)
+    drawn = draw_v1(pool, seed)
     assert drawn == reference_draw(pool, seed)
     check_draw_invariants(pool, seed, drawn)
 
@@ -459,7 +469,7 @@ def test_canonical_and_seed_follow_the_spec_byte_for_byte():
     expected = hashlib.sha256(
         json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
-    assert engine.compute_seed(ph, SECRET.hex(), WITNESS) == expected
+    assert compute_seed_v1(ph, SECRET.hex(), WITNESS) == expected
     assert engine.commitment(SECRET) == hashlib.sha256(SECRET).hexdigest()
     assert len(engine.new_secret()) == 32
 
@@ -469,14 +479,14 @@ def test_witness_values_must_be_normalised_before_seeding():
     assert engine.normalise_witness(decomposed) == "\u00e9 12"
     ph = "0" * 64
     with pytest.raises(ValueError, match="normalised"):
-        engine.compute_seed(ph, SECRET.hex(), [decomposed])
+        compute_seed_v1(ph, SECRET.hex(), [decomposed])
     with pytest.raises(ValueError, match="at least one"):
-        engine.compute_seed(ph, SECRET.hex(), [])
+        compute_seed_v1(ph, SECRET.hex(), [])
     with pytest.raises(ValueError, match="empty"):
-        engine.compute_seed(ph, SECRET.hex(), [""])
+        compute_seed_v1(ph, SECRET.hex(), [""])
     with pytest.raises(ValueError, match="hex"):
-        engine.compute_seed(ph, SECRET.hex().upper(), ["1"])
-    assert engine.compute_seed(ph, SECRET.hex(), [engine.normalise_witness(decomposed)])
+        compute_seed_v1(ph, SECRET.hex().upper(), ["1"])
+    assert compute_seed_v1(ph, SECRET.hex(), [engine.normalise_witness(decomposed)])
 
 
 @settings(max_examples=40, deadline=None)
@@ -485,8 +495,8 @@ def test_property_different_witness_gives_a_different_seed(first, second):
     a, b = engine.normalise_witness(first), engine.normalise_witness(second)
     assume(a and b and a != b)
     ph = engine.pool_hash(snapshot_pool())
-    assert engine.compute_seed(ph, SECRET.hex(), [a]) != engine.compute_seed(ph, SECRET.hex(), [b])
-    assert engine.compute_seed(ph, SECRET.hex(), [a, b]) != engine.compute_seed(ph, SECRET.hex(), [b, a])
+    assert compute_seed_v1(ph, SECRET.hex(), [a]) != compute_seed_v1(ph, SECRET.hex(), [b])
+    assert compute_seed_v1(ph, SECRET.hex(), [a, b]) != compute_seed_v1(ph, SECRET.hex(), [b, a])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -514,9 +524,9 @@ def test_pinned_snapshot():
     U03's assist slot then prefers I5, the only candidate still below cap.
     """
     pool = snapshot_pool()
-    seed = engine.compute_seed(engine.pool_hash(pool), SECRET.hex(), WITNESS)
+    seed = engine.compute_seed(engine.pool_hash(pool), SECRET.hex(), WITNESS, engine.SPEC_V1)
     assert seed == SNAPSHOT_SEED
-    drawn = engine.draw(pool, seed)
+    drawn = draw_v1(pool, seed)
     expected = [
         {
             "unit_id": unit,
@@ -567,9 +577,9 @@ def check_draw_invariants(pool: dict, seed: str, drawn: dict) -> None:
 @PROPERTY
 @given(pool=pools(), seed=seeds)
 def test_property_draw_invariants_and_agreement_with_the_reference(pool, seed):
-    drawn = engine.draw(pool, seed)
+    drawn = draw_v1(pool, seed)
     assert drawn == reference_draw(pool, seed)
-    assert engine.draw(copy.deepcopy(pool), seed) == drawn, "same pool and seed, same result"
+    assert draw_v1(copy.deepcopy(pool), seed) == drawn, "same pool and seed, same result"
     check_draw_invariants(pool, seed, drawn)
 
 
@@ -577,7 +587,7 @@ def test_property_draw_invariants_and_agreement_with_the_reference(pool, seed):
 @given(pool=pools(), seed=seeds)
 def test_property_feasible_pools_are_always_fully_staffed(pool, seed):
     problems = engine.feasibility(pool)
-    drawn = engine.draw(pool, seed)
+    drawn = draw_v1(pool, seed)
     if not problems:
         assert drawn["unfillable"] == []
         assert all(a["inspector_id"] for t in drawn["result"] for a in t["assignments"])
@@ -608,7 +618,7 @@ def roomy_pools(draw) -> dict:
 @PROPERTY
 @given(pool=roomy_pools(), seed=seeds)
 def test_property_load_caps_hold_when_there_is_room(pool, seed):
-    drawn = engine.draw(pool, seed)
+    drawn = draw_v1(pool, seed)
     assert not drawn["unfillable"]
     tasks = len(drawn["result"])
     load: dict[str, int] = defaultdict(int)
@@ -636,7 +646,7 @@ def test_draw_with_many_units_and_inspectors_agrees_with_the_reference():
         "working_days": list(DAYS),
     }
     seed = "7" * 64
-    drawn = engine.draw(pool, seed)
+    drawn = draw_v1(pool, seed)
     assert drawn == reference_draw(pool, seed)
     check_draw_invariants(pool, seed, drawn)
 
@@ -645,7 +655,7 @@ def test_unfillable_slot_is_reported_and_never_dropped():
     pool = snapshot_pool()
     pool["inspectors"] = [inspector("I1"), inspector("I2", lead=False, conflicts=["U01"])]
     pool["quotas"] = {"key_crowded": 2}
-    drawn = engine.draw(pool, "1" * 64)
+    drawn = draw_v1(pool, "1" * 64)
     by_unit = {t["unit_id"]: t for t in drawn["result"]}
     assert by_unit["U01"]["assignments"][1] == {"slot": 1, "inspector_id": None}
     assert {"unit_id": "U01", "slot": 1, "planned_date": by_unit["U01"]["planned_date"]} in drawn["unfillable"]
@@ -699,7 +709,7 @@ def test_invalid_pools_are_refused(mutate, message):
     pool = snapshot_pool()
     mutate(pool)
     with pytest.raises(ValueError, match=message):
-        engine.draw(pool, "0" * 64)
+        draw_v1(pool, "0" * 64)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -736,17 +746,20 @@ def test_replacement_rounds_exclude_everyone_ever_on_the_task_and_ignore_the_rea
 def test_replacement_uses_availability_at_the_moment_and_a_recorded_candidate_list():
     pool = snapshot_pool()
     seed = "5" * 64
-    task = engine.draw(pool, seed)["result"][0]
+    task = draw_v1(pool, seed)["result"][0]
     ever = engine.ever_assigned_to(task, [])
     everyone = engine.replacement_candidates(pool, task, 1, ever)
     assert everyone, "the snapshot pool has spare fire inspectors"
-    winner, ranked = engine.replace(pool, seed, task, 1, 1, ever)
+    winner, ranked, _ = engine.replace(pool, seed, task, 1, 1, ever, spec=engine.SPEC_V1)
     assert winner == ranked[0] and sorted(ranked) == everyone
     # the winner falls ill too: recorded now, they are no longer a candidate
-    winner2, ranked2 = engine.replace(pool, seed, task, 1, 1, ever, unavailable_now={winner: [task["planned_date"]]})
+    winner2, ranked2, _ = engine.replace(
+        pool, seed, task, 1, 1, ever, spec=engine.SPEC_V1, unavailable_now={winner: [task["planned_date"]]}
+    )
     assert winner not in ranked2 and winner2 != winner
     # the verifier's path: exactly the recorded candidates are ranked
-    assert engine.replace(pool, seed, task, 1, 1, set(), candidates=list(reversed(ranked2))) == (winner2, ranked2)
+    again = engine.replace(pool, seed, task, 1, 1, set(), spec=engine.SPEC_V1, candidates=list(reversed(ranked2)))
+    assert again == (winner2, ranked2, [])
     assert engine.check_replacement_candidates(pool, task, 1, ever, ranked2) == []
     problems = engine.check_replacement_candidates(pool, task, 1, ever, [*ranked2, next(iter(ever))])
     assert problems and "already assigned" in problems[0]
@@ -792,7 +805,8 @@ def test_an_unpublished_bundle_says_the_secret_is_not_revealed():
         (lambda b: b["replacements"][0].update(round=2), "recorded round is 2, expected 1"),
         (lambda b: b["replacements"][0]["candidates"].append("I2"), "candidate I2 was already assigned"),
         (lambda b: b["replacements"][0].update(unit_id="U07"), "unit 'U07' is not a task"),
-        (lambda b: b.update(spec="suijian-draw/2"), "spec is 'suijian-draw/2'"),
+        (lambda b: b.update(spec="suijian-draw/2"), "the bundle lacks"),
+        (lambda b: b.update(spec="suijian-draw/3"), "spec is 'suijian-draw/3'"),
         (lambda b: b["excluded"].append({"unit_id": "U01", "reason": "x"}), "excluded unit U01 is also in the pool"),
     ],
 )
@@ -825,7 +839,7 @@ TAMPERS = ["unit_weight", "inspector_weight", "witness", "secret", "result", "re
 def test_property_tampering_with_a_bundle_is_detected(pool, witness, data):
     witness = engine.normalise_witness(witness)
     assume(witness)
-    drawn_any = engine.draw(pool, "0" * 64)["result"]
+    drawn_any = draw_v1(pool, "0" * 64)["result"]
     plan = []
     if drawn_any and pool["slots"]:
         plan = [(0, 0, "病假")]
@@ -876,7 +890,9 @@ def test_standalone_verify_py_alone_in_an_empty_directory(tmp_path):
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
 
     passed = _run(["-I", "verify.py", "bundle.json"], tmp_path)
-    assert (passed.returncode, passed.stdout) == (0, "PASS\n"), passed.stderr
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.splitlines()[:3] == ["PASS", "draw: D1", "spec: suijian-draw/1"]
+    assert "Compare pool_hash and commitment" in passed.stdout
 
     failed = _run(["-I", "verify.py", "tampered.json"], tmp_path)
     assert failed.returncode == 1
@@ -897,7 +913,7 @@ def test_python_dash_m_webapp_draw_verify(tmp_path):
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     ran = _run(["-m", "webapp.draw.verify", str(path)], REPO)
-    assert (ran.returncode, ran.stdout) == (0, "PASS\n"), ran.stderr
+    assert (ran.returncode, ran.stdout.splitlines()[0]) == (0, "PASS"), ran.stderr
     bundle["server_secret"] = None
     path.write_text(json.dumps(bundle), encoding="utf-8")
     ran = _run(["-m", "webapp.draw.verify", str(path)], REPO)
@@ -908,7 +924,13 @@ def test_main_in_process(tmp_path, capsys):
     path = tmp_path / "b.json"
     path.write_text(json.dumps(make_bundle(snapshot_pool())), encoding="utf-8")
     assert engine.main([str(path)]) == 0
-    assert capsys.readouterr().out == "PASS\n"
+    assert capsys.readouterr().out.splitlines()[0] == "PASS"
     path.write_text("[1, 2]", encoding="utf-8")
     assert engine.main([str(path)]) == 2
     assert "not a draw bundle" in capsys.readouterr().err
+
+
+def test_v1_bundles_still_pass():
+    bundle = make_bundle(snapshot_pool(), plan=[(0, 1, "病假")])
+    assert bundle["spec"] == engine.SPEC_V1
+    assert engine.verify_bundle(bundle) == []
