@@ -230,3 +230,53 @@ def s3_test_bucket(monkeypatch) -> str:
     bucket = f"test-{uuid.uuid4().hex[:16]}"
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
     return f"s3://{bucket}/suijian"
+
+
+# ------------------------------------------------------------------------------ item forms (catalog)
+
+
+def new_item_form(org_id: int, **overrides) -> dict:
+    data = {
+        "code": "night-check",
+        "org_id": str(org_id),
+        "name": "对人员密集场所夜间消防安全情况的抽查",
+        "basis": "《中华人民共和国消防法》",
+        "subject": "区消防救援大队",
+        "target": "人员密集场所",
+        "target_types": ["social_unit"],
+        "category": "重点检查事项",
+        "methods": ["现场检查"],
+        "ratio_frequency": "每季度不少于一次",
+        "departments": ["fire"],
+        "points-0-dept": "fire",
+        "points-0-text": "夜间防火巡查情况",
+        "points-0-basis": "《中华人民共和国消防法》第十七条",
+        "points-1-dept": "fire",
+        "points-1-text": "",
+        "points-1-basis": "",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def edit_form(item, **overrides) -> dict:
+    """The edit form as the page fills it in from the current version."""
+    v = item.current
+    data = {
+        "name": v.name,
+        "basis": v.basis,
+        "subject": v.subject,
+        "target": v.target,
+        "target_types": [t.value for t in v.target_type_list],
+        "category": v.category,
+        "methods": v.methods.split("、"),
+        "ratio_frequency": v.ratio_frequency,
+        "departments": v.dept_list,
+        "change_note": "",
+    }
+    for i, p in enumerate(v.points):
+        data[f"points-{i}-dept"] = p.dept
+        data[f"points-{i}-text"] = p.text
+        data[f"points-{i}-basis"] = p.basis or ""
+    data.update(overrides)
+    return data

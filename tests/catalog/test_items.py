@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import body, events
+from tests.helpers import body, edit_form, events, new_item_form
 from webapp.catalog.models import ChecklistPoint, Item, ItemVersion
 from webapp.catalog.seed import seed_items
 
@@ -15,51 +15,6 @@ def seeded(db, tree):
     items = seed_items(tree.dadui)
     db.session.commit()
     return items
-
-
-def new_item_form(org_id: int, **overrides) -> dict:
-    data = {
-        "code": "night-check",
-        "org_id": str(org_id),
-        "name": "对人员密集场所夜间消防安全情况的抽查",
-        "basis": "《中华人民共和国消防法》",
-        "subject": "区消防救援大队",
-        "target": "人员密集场所",
-        "category": "重点检查事项",
-        "methods": ["现场检查"],
-        "ratio_frequency": "每季度不少于一次",
-        "departments": ["fire"],
-        "points-0-dept": "fire",
-        "points-0-text": "夜间防火巡查情况",
-        "points-0-basis": "《中华人民共和国消防法》第十七条",
-        "points-1-dept": "fire",
-        "points-1-text": "",
-        "points-1-basis": "",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def edit_form(item: Item, **overrides) -> dict:
-    """The edit form as the page fills it in from the current version."""
-    v = item.current
-    data = {
-        "name": v.name,
-        "basis": v.basis,
-        "subject": v.subject,
-        "target": v.target,
-        "category": v.category,
-        "methods": v.methods.split("、"),
-        "ratio_frequency": v.ratio_frequency,
-        "departments": v.dept_list,
-        "change_note": "",
-    }
-    for i, p in enumerate(v.points):
-        data[f"points-{i}-dept"] = p.dept
-        data[f"points-{i}-text"] = p.text
-        data[f"points-{i}-basis"] = p.basis or ""
-    data.update(overrides)
-    return data
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -137,6 +92,8 @@ def test_admin_creates_an_item_with_version_one_and_its_points(client, db, tree,
         ({"code": "Night Check"}, "事项编码只能包含小写字母、数字和短横线"),
         ({"code": "fire-duty"}, "事项编码已存在"),
         ({"points-1-text": "夜间防火巡查情况"}, "检查要点重复"),
+        ({"target_types": None}, "请至少选择一种检查对象类型"),
+        ({"target_types": ["restaurant"]}, "检查对象类型不在已知类型之中"),
     ],
 )
 def test_item_rules_are_explained_in_chinese(client, db, tree, admin, login_as, overrides, message):

@@ -17,7 +17,7 @@ from wtforms import Field, FieldList, Form, FormField, SelectField, StringField,
 
 from webapp.auth.models import DEPARTMENTS
 from webapp.catalog.services import PointData
-from webapp.registry.labels import DEPT
+from webapp.registry.labels import DEPT, OBJECT_TYPE
 from webapp.web import CheckboxesField, choices
 
 # Stored values are the official Chinese terms; these labels let the English catalogue translate them.
@@ -40,6 +40,7 @@ class ItemForm(FlaskForm):
     basis = TextAreaField(_l("抽查依据"), render_kw={"rows": 2})
     subject = StringField(_l("检查主体"))
     target = StringField(_l("检查对象"))
+    target_types = CheckboxesField(_l("抽取的检查对象类型"), choices=choices(OBJECT_TYPE.items()))
     category = SelectField(_l("事项类别"), choices=choices(CATEGORY_LABELS.items()), validate_choice=False)
     methods = CheckboxesField(_l("检查方式"), choices=choices(METHOD_LABELS.items()))
     ratio_frequency = StringField(_l("抽查比例和频次"))
@@ -53,6 +54,7 @@ class ItemForm(FlaskForm):
             "basis": self.basis.data,
             "subject": self.subject.data,
             "target": self.target.data,
+            "target_types": self.target_types.data or [],
             "category": self.category.data,
             "methods": self.methods.data or [],
             "ratio_frequency": self.ratio_frequency.data,

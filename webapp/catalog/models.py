@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.auth.models import Organisation
 from webapp.db import created_at, intpk, str40
 from webapp.extensions import Model
+from webapp.registry.models import ObjectType
 
 ITEM_CATEGORIES = ("一般检查事项", "重点检查事项")
 ITEM_METHODS = ("现场检查", "抽样送检", "书面检查")
@@ -52,6 +53,11 @@ class ItemVersion(Model):
     ratio_frequency: Mapped[str] = mapped_column(String(300))  # 抽查比例和频次
     # Departments taking part (comma-separated dept codes: "fire" or "fire,market" for joint items).
     departments: Mapped[str] = mapped_column(String(100), default="fire")
+    # 检查对象类型 the item draws from (comma-separated ObjectType values): only units of these types are
+    # in its sampling frame (DRAW_SPEC §4). ``target`` above is the published wording of 检查对象.
+    target_types: Mapped[str] = mapped_column(
+        String(100), default=ObjectType.SOCIAL_UNIT.value, server_default=ObjectType.SOCIAL_UNIT.value
+    )
     change_note: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[created_at]
@@ -62,6 +68,12 @@ class ItemVersion(Model):
     @property
     def dept_list(self) -> list[str]:
         return [d for d in self.departments.split(",") if d]
+
+    @property
+    def target_type_list(self) -> list[ObjectType]:
+        """The object types this version draws from, in ObjectType order (unknown codes are ignored)."""
+        codes = set((self.target_types or "").split(","))
+        return [t for t in ObjectType if t.value in codes]
 
     @property
     def is_joint(self) -> bool:

@@ -4,7 +4,8 @@ Names, 抽查依据, 检查对象, 事项类别, 检查方式, 检查主体 and 
 source documents (偃师区消防救援大队 2025 抽查计划 附件; 偃消〔2023〕19号 联合抽查实施方案). The checklist
 points of the fire items follow the duties of 《中华人民共和国消防法》 (2021) and the contents of
 《消防监督检查规定》（公安部令第120号）; a point's basis names an article only where the article is certain,
-otherwise just the law or is left empty.
+otherwise just the law or is left empty. Every item draws 社会单位 except the technical-service item, whose
+population is the 消防技术服务机构 (its 检查对象).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from webapp.catalog import services
 from webapp.catalog.models import Item
 from webapp.catalog.services import PointData
 from webapp.extensions import db
+from webapp.registry.models import ObjectType
 
 FIRE_LAW = "《中华人民共和国消防法》"
 BASIS_FIRE = "《中华人民共和国消防法》、《消防监督检查规定》（公安部令第120号）"
@@ -93,6 +95,7 @@ SEED_ITEMS: tuple[dict[str, Any], ...] = (
             "name": "对社会消防技术服务机构开展的检测、维保服务项目规范性情况的抽查",
             "basis": "《中华人民共和国消防法》《社会消防技术服务管理规定》",
             "target": "消防技术服务机构",
+            "target_types": [ObjectType.TECH_SERVICE.value],
             "category": "一般检查事项",
             "methods": ["现场检查"],
             "subject": "区消防救援大队",

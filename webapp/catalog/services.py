@@ -22,6 +22,7 @@ from webapp.auth.services import toggle_active
 from webapp.catalog.models import ITEM_CATEGORIES, ITEM_METHODS, ChecklistPoint, Item, ItemVersion
 from webapp.extensions import db
 from webapp.registry.labels import DEPT
+from webapp.registry.models import ObjectType
 from webapp.web import ServiceError
 
 ITEM_FIELDS: tuple[str, ...] = (
@@ -29,6 +30,7 @@ ITEM_FIELDS: tuple[str, ...] = (
     "basis",
     "subject",
     "target",
+    "target_types",
     "category",
     "methods",
     "ratio_frequency",
@@ -78,6 +80,11 @@ def normalise_item_values(raw: dict[str, Any]) -> dict[str, Any]:
     values["methods"] = [m for m in ITEM_METHODS if m in methods] + [m for m in methods if m not in ITEM_METHODS]
     depts = split_list(raw.get("departments"), ",")
     values["departments"] = [d for d in DEPARTMENTS if d in depts] + [d for d in depts if d not in DEPARTMENTS]
+    # Not given at all (the seed, scripts): 社会单位, the default population. Given empty: an error.
+    given = raw.get("target_types")
+    types = [ObjectType.SOCIAL_UNIT.value] if given is None else split_list(given, ",")
+    codes = [t.value for t in ObjectType]
+    values["target_types"] = [t for t in codes if t in types] + [t for t in types if t not in codes]
     return values
 
 
@@ -106,6 +113,11 @@ def item_errors(values: dict[str, Any], points: Sequence[PointData]) -> dict[str
         errors["methods"] = str(_l("请至少选择一种检查方式"))
     elif any(m not in ITEM_METHODS for m in methods):
         errors["methods"] = str(_l("检查方式应为现场检查、抽样送检或书面检查"))
+    types = values.get("target_types") or []
+    if not types:
+        errors["target_types"] = str(_l("请至少选择一种检查对象类型"))
+    elif any(t not in {o.value for o in ObjectType} for t in types):
+        errors["target_types"] = str(_l("检查对象类型不在已知类型之中"))
     depts = values.get("departments") or []
     if not depts:
         errors["departments"] = str(_l("请至少选择一个参与部门"))
@@ -155,6 +167,7 @@ def _new_version(
         basis=values["basis"],
         subject=values["subject"],
         target=values["target"],
+        target_types=",".join(values["target_types"]),
         category=values["category"],
         methods="、".join(values["methods"]),
         ratio_frequency=values["ratio_frequency"],
@@ -212,6 +225,7 @@ def version_values(version: ItemVersion) -> dict[str, Any]:
         "basis": version.basis,
         "subject": version.subject,
         "target": version.target,
+        "target_types": [t.value for t in version.target_type_list],
         "category": version.category,
         "methods": split_list(version.methods, "、"),
         "ratio_frequency": version.ratio_frequency,

@@ -16,6 +16,7 @@ from webapp.catalog import services
 from webapp.catalog.forms import CATEGORY_LABELS, METHOD_LABELS, ItemForm, item_form_data, point_field
 from webapp.catalog.models import Item, ItemVersion
 from webapp.extensions import db
+from webapp.registry.models import ObjectType
 from webapp.web import ServiceError, apply_errors, choices, render, submit_status
 
 bp = Blueprint("catalog", __name__)
@@ -101,6 +102,7 @@ def item_new():
                 "category": "一般检查事项",
                 "methods": ["现场检查"],
                 "departments": ["fire"],
+                "target_types": [ObjectType.SOCIAL_UNIT.value],
                 "points": [{"dept": "fire", "text": "", "basis": ""}] * 3,
             }
         )

@@ -1,6 +1,8 @@
 """Annual plans → monthly quotas, and eligibility: who may be drawn this period and why not.
 
-Nothing here draws: it builds the pool that the ceremony freezes (DRAW_SPEC section 4 and 5).
+Nothing here draws: it builds the pool that the ceremony freezes (DRAW_SPEC section 4 and 5). The frame of an
+item holds only units of its target types (检查对象类型); the others are not in it at all, not even as exclusions.
+Coverage ("done") is counted per item; the frequency cap (twice a year, six months apart) per unit, over every item.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import String, case, func, select, text, type_coerce
 
 from webapp import calendar
+from webapp.catalog.models import ItemVersion
+from webapp.draw.labels import EXCLUSION
 from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind
 from webapp.extensions import db
-from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
+from webapp.registry.models import CreditLevel, ObjectType, RiskLevel, Unit, UnitClass, UnitStatus
 from webapp.registry.units.queries import STRATA, stratum_of
 from webapp.tasks.models import Task, TaskKind, TaskStatus
 
@@ -60,15 +65,72 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.month_bounds(year, month)[1].day))
 
 
+def period_label(period: str) -> str:
+    """A period as people write it: 2027-03 → 2027年3月."""
+    year, month = parse_period(period)
+    return _("%(y)d年%(m)d月", y=year, m=month)
+
+
+def drawable_from(last: dt.date) -> str:
+    """The first period in which a unit last inspected (drawn task planned) on ``last`` may be drawn again.
+
+    The six-month rule of :func:`eligibility`: drawable in a month whose first day, less six months, is on or
+    after ``last``.
+    """
+    months = last.year * 12 + last.month - 1 + MIN_INTERVAL_MONTHS + (0 if last.day == 1 else 1)
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
+
+
 @dataclass
 class StratumFigures:
     stratum: str
-    total: int = 0  # active units of the stratum in the plan's area
+    total: int = 0  # active units of the stratum in the plan's area and target types
     target_pct: int = 0
     annual_target: int = 0
-    done_this_year: int = 0  # units with at least one drawn task this year
+    done_this_year: int = 0  # units with a drawn task (not cancelled) for the plan's item this year
     eligible: int = 0
     quota: int = 0
+    # Why the others are not drawable this period: reason code -> units of the stratum.
+    excluded: dict[str, int] = field(default_factory=dict)
+    gap_from: str | None = None  # earliest period in which a unit inside its six-month gap is drawable again
+    out_of_year: int = 0  # units still to cover that cannot be drawn again before the plan's last month
+
+    @property
+    def to_draw(self) -> int:
+        """What the period's draw will take: the quota, or every eligible unit when fewer."""
+        return min(self.quota, self.eligible)
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.quota - self.eligible)
+
+    def note(self) -> str | None:
+        """Why fewer units than the quota (or none) can be drawn, and from which month they can; None if nothing
+        is short."""
+        blocked = self.total - self.eligible
+        if not blocked or not (self.shortfall or self.eligible == 0):
+            return None
+        gap = self.excluded.get("less_than_6_months", 0)
+        if self.eligible == 0 and gap == blocked and self.gap_from:
+            return _("%(n)d家均在距上次检查不满六个月内，最早%(month)s可抽取", n=gap, month=period_label(self.gap_from))
+        parts = []
+        if gap and self.gap_from:
+            parts.append(
+                _("%(n)d家距上次检查不满六个月，最早%(month)s可抽取", n=gap, month=period_label(self.gap_from))
+            )
+        twice = self.excluded.get("twice_this_year", 0)
+        if twice:
+            parts.append(_("%(n)d家本年度已抽查2次，下一年度起可抽取", n=twice))
+        for reason in ("done_this_year", "already_drawn"):
+            if self.excluded.get(reason):
+                parts.append(_("%(n)d家%(why)s", n=self.excluded[reason], why=EXCLUSION[reason]))
+        if not parts:
+            return None
+        if self.eligible == 0:
+            head = _("本期没有可抽取的单位")
+        else:
+            head = _("配额%(q)d家，可抽取%(e)d家", q=self.quota, e=self.eligible)
+        return head + "：" + "；".join(parts)
 
 
 @dataclass
@@ -84,6 +146,8 @@ class Eligibility:
     slots: list[dict]
     unit_names: dict[str, str] = field(default_factory=dict)
     inspector_names: dict[str, str] = field(default_factory=dict)
+    target_types: list[ObjectType] = field(default_factory=list)  # the item's 检查对象类型
+    other_types: int = 0  # units of the area (and filter) left out of the frame because of their type
 
     def pool(self) -> dict:
         return {
@@ -123,6 +187,55 @@ def _history(unit_org_ids: list[int], year: int, since: dt.date) -> dict[int, tu
     return {uid: (int(n or 0), last) for uid, n, last in db.session.execute(q)}
 
 
+def item_units_this_year(item_id: int, year: int) -> set[int]:
+    """Units with a drawn task (not cancelled) for item ``item_id`` planned in calendar year ``year``."""
+    q = (
+        select(Task.unit_id)
+        .join(ItemVersion, ItemVersion.id == Task.item_version_id)
+        .where(
+            ItemVersion.item_id == item_id,
+            Task.kind.in_(DRAWN_KINDS),
+            Task.status != TaskStatus.CANCELLED,
+            Task.planned_date >= dt.date(year, 1, 1),
+            Task.planned_date <= dt.date(year, 12, 31),
+        )
+        .distinct()
+    )
+    return set(db.session.execute(q).scalars())
+
+
+def target_types(plan: Plan) -> list[ObjectType]:
+    """The object types the plan's item (current version) draws from; 社会单位 when the item is missing."""
+    item = plan.item
+    return item.current.target_type_list if item is not None and item.versions else [ObjectType.SOCIAL_UNIT]
+
+
+def unit_conditions(plan: Plan, *, types: list[ObjectType] | None = None) -> list:
+    """SQL conditions of the plan's area and special-plan filter (``types``: the object types, None = any)."""
+    flt = plan.pool_filter or {}
+    conds: list = [Unit.org_id.in_(plan.unit_org_ids or [-1])]
+    if types is not None:
+        conds.append(Unit.object_type.in_(types))
+    if flt.get("unit_classes"):
+        conds.append(Unit.unit_class.in_([UnitClass(c) for c in flt["unit_classes"]]))
+    if flt.get("regions"):
+        conds.append(Unit.region.in_(flt["regions"]))
+    if flt.get("industries"):
+        conds.append(Unit.industry.in_(flt["industries"]))
+    if flt.get("crowded_only"):
+        conds.append(Unit.crowded.is_(True))
+    return conds
+
+
+def other_type_count(plan: Plan, types: list[ObjectType]) -> int:
+    """Units of the plan's area and filter whose object type the item does not target (not in the frame)."""
+    others = [t for t in ObjectType if t not in types]
+    if not others:
+        return 0
+    q = select(func.count(Unit.id)).where(*unit_conditions(plan, types=others))
+    return int(db.session.execute(q).scalar() or 0)
+
+
 def _drawn_this_period(plan: Plan, period: str) -> set[int]:
     q = (
         select(Task.unit_id)
@@ -134,6 +247,8 @@ def _drawn_this_period(plan: Plan, period: str) -> set[int]:
 
 
 def monthly_quotas(plan: Plan, strata: dict[str, StratumFigures], month: int) -> dict[str, int]:
+    """Tasks per stratum for ``month``. Units that cannot be drawn again before the plan's last month (inside their
+    six-month gap until then, or inspected twice this year) are not counted in what is left to cover."""
     if plan.kind == PlanKind.SPECIAL:
         return {s: int(n) for s, n in (plan.monthly_quotas or {}).items() if int(n) > 0}
     months_left = max(1, plan.end_month - month + 1)
@@ -142,10 +257,12 @@ def monthly_quotas(plan: Plan, strata: dict[str, StratumFigures], month: int) ->
     for s, f in strata.items():
         if f.annual_target <= 0:
             continue
-        if f.target_pct >= 100:  # mandatory coverage: what is left, spread over the months left
-            quota = math.ceil(max(0, f.annual_target - f.done_this_year) / months_left)
+        left = max(0, f.annual_target - f.done_this_year)
+        reachable = max(0, min(left, f.total - f.done_this_year - f.out_of_year))
+        if f.target_pct >= 100:  # mandatory coverage: what is left and reachable, spread over the months left
+            quota = math.ceil(reachable / months_left)
         else:
-            quota = min(math.ceil(f.annual_target / months_total), max(0, f.annual_target - f.done_this_year))
+            quota = min(math.ceil(f.annual_target / months_total), reachable)
         if quota > 0:
             quotas[s] = quota
     return quotas
@@ -162,9 +279,11 @@ def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligib
     interval_since = add_months(first, -MIN_INTERVAL_MONTHS)
     history = _history(plan.unit_org_ids, year, interval_since)
     drawn_now = _drawn_this_period(plan, period)
+    done_for_item = item_units_this_year(plan.item_id, year)
+    last_period = f"{year:04d}-{plan.end_month:02d}"
+    types = target_types(plan)
     targets = plan.targets or {}
     strata = {s: StratumFigures(s, target_pct=int(targets.get(s, 0))) for s in STRATA}
-    flt = plan.pool_filter or {}
 
     # Enum columns are read as their stored strings (the StrEnum values) and mapped once per distinct
     # value below: converting 4 values per row into enum members roughly doubled the pool read.
@@ -180,21 +299,13 @@ def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligib
         Unit.serious_violation,
         type_coerce(Unit.status, String),
     )
-    q = select(*cols).where(Unit.org_id.in_(plan.unit_org_ids))
+    q = select(*cols).where(*unit_conditions(plan, types=types))
     if db.session.get_bind().dialect.name == "sqlite":
         # The same order; "+" keeps SQLite from walking the public_id index row by row (a scan and a
         # sort is about twice as fast for the whole pool).
         q = q.order_by(text("+unit.public_id"))
     else:
         q = q.order_by(Unit.public_id)
-    if flt.get("unit_classes"):
-        q = q.where(Unit.unit_class.in_([UnitClass(c) for c in flt["unit_classes"]]))
-    if flt.get("regions"):
-        q = q.where(Unit.region.in_(flt["regions"]))
-    if flt.get("industries"):
-        q = q.where(Unit.industry.in_(flt["industries"]))
-    if flt.get("crowded_only"):
-        q = q.where(Unit.crowded.is_(True))
 
     units: list[dict] = []
     excluded: list[dict] = []
@@ -219,20 +330,28 @@ def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligib
         fig = strata[stratum]
         fig.total += 1
         n_year, last_date = history.get(uid, (0, None))
-        if n_year:
+        done = uid in done_for_item
+        if done:
             fig.done_this_year += 1
         if uid in drawn_now:
             reason = "already_drawn"
         elif n_year >= MAX_PER_YEAR:
             reason = "twice_this_year"
+            if not done:
+                fig.out_of_year += 1
         elif last_date is not None and last_date > interval_since:
             reason = "less_than_6_months"
-        elif fig.target_pct >= 100 and n_year >= 1 and plan.kind == PlanKind.ROUTINE:
+            again = drawable_from(last_date)
+            fig.gap_from = again if fig.gap_from is None else min(fig.gap_from, again)
+            if not done and again > last_period:
+                fig.out_of_year += 1
+        elif fig.target_pct >= 100 and done and plan.kind == PlanKind.ROUTINE:
             reason = "done_this_year"
         else:
             reason = None
         if reason:
             excluded.append({"unit_id": pid, "reason": reason})
+            fig.excluded[reason] = fig.excluded.get(reason, 0) + 1
             continue
         fig.eligible += 1
         wkey = (risk, credit, complaints, serious)
@@ -246,6 +365,8 @@ def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligib
     quotas = monthly_quotas(plan, strata, month)
     for s, f in strata.items():
         f.quota = quotas.get(s, 0)
+        if f.eligible:  # every unit's stratum is a key of the pool's quotas, 0 included (DRAW_SPEC §3)
+            quotas.setdefault(s, 0)
 
     depts = sorted({s["dept"] for s in plan.slots})
     inspectors, insp_excluded = inspector_pool(set(plan.inspector_org_ids), depts, first, last)
@@ -268,4 +389,6 @@ def eligibility(plan: Plan, period: str, today: dt.date | None = None) -> Eligib
         slots=[{"dept": s["dept"], "role": s["role"]} for s in plan.slots],
         unit_names=names,
         inspector_names=insp_names,
+        target_types=types,
+        other_types=other_type_count(plan, types),
     )

@@ -184,6 +184,13 @@ def month_pool_state(inspector: Inspector, today: dt.date | None = None) -> Pool
 def template_globals() -> dict[str, Any]:
     """For the registry's inspector page, which sits below the draw: this month's pool state and its labels.
 
-    Registered app-wide by ``webapp/__init__.py`` (the registry cannot import the draw).
+    Registered app-wide by ``webapp/__init__.py`` (the registry cannot import the draw). Also
+    ``draw_pool_summary`` (``draw.queries.pool_summary``: a draw's quotas against what it drew, for the pool page).
     """
-    return {"inspector_month_pool": month_pool_state, "INSPECTOR_EXCLUSION": INSPECTOR_EXCLUSION}
+    from webapp.draw.queries import pool_summary
+
+    return {
+        "inspector_month_pool": month_pool_state,
+        "INSPECTOR_EXCLUSION": INSPECTOR_EXCLUSION,
+        "draw_pool_summary": pool_summary,
+    }

@@ -10,17 +10,17 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, OrgKind, User
-from webapp.catalog.models import Item
+from webapp.catalog.models import Item, ItemVersion
 from webapp.draw import plans as plan_rules
 from webapp.draw.models import Draw, DrawStatus, Plan, PlanKind, Replacement
 from webapp.draw.services import PUBLIC_STATUSES
 from webapp.extensions import db
-from webapp.registry.models import Inspector, Unit, UnitClass, UnitStatus
+from webapp.registry.models import Inspector, Unit, UnitStatus
 from webapp.tasks.models import MANUAL_KINDS, Task, TaskAssignment, TaskStatus
 
 
@@ -244,11 +244,22 @@ def result_rows(draw: Draw) -> list[ResultRow]:
 
 
 def pool_summary(draw: Draw) -> dict:
-    """Counts shown beside the commitment: pool sizes, quotas, working days, exclusions by reason."""
+    """Counts shown beside the commitment: pool sizes, quotas, what was drawn, working days, exclusions by reason.
+
+    ``quotas`` are the frozen quotas per stratum; ``drawn`` what the draw actually took per stratum (fewer than
+    the quota when the stratum had fewer eligible units; empty before the draw).
+    """
     pool = draw.pool or {}
     per_stratum: dict[str, int] = {}
+    stratum_of: dict[str, str] = {}
     for u in pool.get("units", []):
         per_stratum[u["stratum"]] = per_stratum.get(u["stratum"], 0) + 1
+        stratum_of[u["id"]] = u["stratum"]
+    drawn: dict[str, int] = {}
+    for t in draw.result or []:
+        s = stratum_of.get(t["unit_id"])
+        if s is not None:
+            drawn[s] = drawn.get(s, 0) + 1
     excluded: dict[str, int] = {}
     for e in draw.excluded or []:
         excluded[e["reason"]] = excluded.get(e["reason"], 0) + 1
@@ -257,6 +268,8 @@ def pool_summary(draw: Draw) -> dict:
         "per_stratum": per_stratum,
         "inspectors": len(pool.get("inspectors", [])),
         "quotas": pool.get("quotas", {}),
+        "drawn": drawn,
+        "drawn_total": len(draw.result or []),
         "slots": pool.get("slots", []),
         "working_days": pool.get("working_days", []),
         "excluded": excluded,
@@ -273,12 +286,25 @@ class ProgressRow:
     target_pct: int
     total: int
     annual_target: int
-    done: int
+    completed: int  # units with a completed (submitted) inspection for the plan's item this year
+    pending: int  # units drawn for the plan's item this year whose inspection is not completed yet
     monthly_quota: int  # special plans: the fixed quota; routine plans: the next period's expected quota
+    out_of_year: int = 0  # units still to cover that cannot be drawn again before the plan's last month
+
+    @property
+    def drawn(self) -> int:
+        """Units drawn for the item this year (completed or not)."""
+        return self.completed + self.pending
 
     @property
     def remaining(self) -> int:
-        return max(0, self.annual_target - self.done)
+        """Units still to be drawn to reach the annual target."""
+        return max(0, self.annual_target - self.drawn)
+
+    @property
+    def coverage_pct(self) -> int:
+        """Completed inspections as a whole percentage of the stratum (rounded down)."""
+        return self.completed * 100 // self.total if self.total else 0
 
 
 @dataclass
@@ -287,6 +313,9 @@ class MonthRow:
     month: int
     draws: list[Draw]
     drawable: bool  # not in the past and no live draw yet
+    quota: int = 0  # the live draw's frozen quotas, all strata
+    drawn: int = 0  # tasks the live draw made
+    completed: int = 0  # of them, inspections completed
 
     @property
     def live(self) -> Draw | None:
@@ -300,28 +329,118 @@ class Progress:
     months_left: int
     next_period: str | None
 
+    @property
+    def out_of_year(self) -> int:
+        return sum(r.out_of_year for r in self.rows)
 
-def _unit_filter(plan: Plan) -> list:
-    flt = plan.pool_filter or {}
-    conds = [Unit.org_id.in_(plan.unit_org_ids or [-1])]
-    if flt.get("unit_classes"):
-        conds.append(Unit.unit_class.in_([UnitClass(c) for c in flt["unit_classes"]]))
-    if flt.get("regions"):
-        conds.append(Unit.region.in_(flt["regions"]))
-    if flt.get("industries"):
-        conds.append(Unit.industry.in_(flt["industries"]))
-    if flt.get("crowded_only"):
-        conds.append(Unit.crowded.is_(True))
-    return conds
+
+def _item_progress(plan: Plan, conds: list) -> tuple[dict[str, int], dict[str, int]]:
+    """Per stratum: units with a completed inspection for the plan's item this year, and units drawn for it whose
+    inspection is still pending. Drawn tasks (routine, special) only; cancelled tasks do not count."""
+    year_start, year_end = dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)
+    per_unit = (
+        select(
+            Task.unit_id.label("unit_id"),
+            func.max(case((Task.status == TaskStatus.SUBMITTED, 1), else_=0)).label("completed"),
+        )
+        .join(ItemVersion, ItemVersion.id == Task.item_version_id)
+        .where(
+            ItemVersion.item_id == plan.item_id,
+            Task.kind.in_(plan_rules.DRAWN_KINDS),
+            Task.status != TaskStatus.CANCELLED,
+            Task.planned_date >= year_start,
+            Task.planned_date <= year_end,
+        )
+        .group_by(Task.unit_id)
+        .subquery()
+    )
+    completed: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    for ucls, crowded, n, n_completed in db.session.execute(
+        select(Unit.unit_class, Unit.crowded, func.count(Unit.id), func.sum(per_unit.c.completed))
+        .join(per_unit, per_unit.c.unit_id == Unit.id)
+        .where(*conds)
+        .group_by(Unit.unit_class, Unit.crowded)
+    ):
+        s = plan_rules.stratum_of(ucls, bool(crowded))
+        if s is not None:
+            completed[s] = completed.get(s, 0) + int(n_completed or 0)
+            pending[s] = pending.get(s, 0) + n - int(n_completed or 0)
+    return completed, pending
+
+
+def _out_of_year(plan: Plan, conds: list) -> dict[str, int]:
+    """Per stratum: units not yet drawn for the item this year that cannot be drawn before the plan's last month
+    (inspected twice this year, or inside their six-month gap until after it) — the rule of plans.eligibility."""
+    year_start, year_end = dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)
+    cutoff = plan_rules.add_months(dt.date(plan.year, plan.end_month, 1), -plan_rules.MIN_INTERVAL_MONTHS)
+    in_year = and_(Task.planned_date >= year_start, Task.planned_date <= year_end)
+    hist = (
+        select(
+            Task.unit_id.label("unit_id"),
+            func.sum(case((in_year, 1), else_=0)).label("n_year"),
+            func.max(Task.planned_date).label("last"),
+        )
+        .where(
+            Task.kind.in_(plan_rules.DRAWN_KINDS),
+            Task.status != TaskStatus.CANCELLED,
+            Task.planned_date >= min(year_start, cutoff),
+        )
+        .group_by(Task.unit_id)
+        .subquery()
+    )
+    done_for_item = (
+        select(Task.unit_id)
+        .join(ItemVersion, ItemVersion.id == Task.item_version_id)
+        .where(
+            ItemVersion.item_id == plan.item_id,
+            Task.kind.in_(plan_rules.DRAWN_KINDS),
+            Task.status != TaskStatus.CANCELLED,
+            in_year,
+        )
+    )
+    out: dict[str, int] = {}
+    for ucls, crowded, n in db.session.execute(
+        select(Unit.unit_class, Unit.crowded, func.count(Unit.id))
+        .join(hist, hist.c.unit_id == Unit.id)
+        .where(
+            *conds,
+            or_(hist.c.n_year >= plan_rules.MAX_PER_YEAR, hist.c.last > cutoff),
+            Unit.id.not_in(done_for_item),
+        )
+        .group_by(Unit.unit_class, Unit.crowded)
+    ):
+        s = plan_rules.stratum_of(ucls, bool(crowded))
+        if s is not None:
+            out[s] = out.get(s, 0) + n
+    return out
+
+
+def _draw_counts(draw_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """draw id → (tasks, tasks whose inspection is completed)."""
+    if not draw_ids:
+        return {}
+    q = (
+        select(Task.draw_id, func.count(Task.id), func.sum(case((Task.status == TaskStatus.SUBMITTED, 1), else_=0)))
+        .where(Task.draw_id.in_(draw_ids))
+        .group_by(Task.draw_id)
+    )
+    return {draw_id: (n, int(done or 0)) for draw_id, n, done in db.session.execute(q)}
 
 
 def plan_progress(plan: Plan, today: dt.date) -> Progress:
-    """Annual target, done so far this year, remaining and months left per stratum (cheap counts only).
+    """Annual target, completed and pending inspections for the plan's item, remaining and months left per stratum,
+    and each month's quota against what its draw made (cheap counts only).
 
-    "Done" counts, like the eligibility rules, active units with a drawn (routine or special) task planned
-    this year that was not cancelled. The exact quota of a period is on the eligibility page.
+    Completed: units with a submitted inspection of a drawn task for this item this year. Pending: drawn for this
+    item this year, not completed yet. Units of other object types than the item's are not counted at all. The
+    exact quota of a period is on the eligibility page.
     """
-    conds = [*_unit_filter(plan), Unit.status == UnitStatus.ACTIVE, Unit.unit_class.is_not(None)]
+    conds = [
+        *plan_rules.unit_conditions(plan, types=plan_rules.target_types(plan)),
+        Unit.status == UnitStatus.ACTIVE,
+        Unit.unit_class.is_not(None),
+    ]
     totals: dict[str, int] = {}
     for ucls, crowded, n in db.session.execute(
         select(Unit.unit_class, Unit.crowded, func.count(Unit.id)).where(*conds).group_by(Unit.unit_class, Unit.crowded)
@@ -329,32 +448,24 @@ def plan_progress(plan: Plan, today: dt.date) -> Progress:
         s = plan_rules.stratum_of(ucls, bool(crowded))
         if s is not None:  # never: the class is not missing (conds)
             totals[s] = totals.get(s, 0) + n
-    done: dict[str, int] = {}
-    year_start, year_end = dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)
-    for ucls, crowded, n in db.session.execute(
-        select(Unit.unit_class, Unit.crowded, func.count(func.distinct(Unit.id)))
-        .join(Task, Task.unit_id == Unit.id)
-        .where(
-            *conds,
-            Task.kind.in_(plan_rules.DRAWN_KINDS),
-            Task.status != TaskStatus.CANCELLED,
-            Task.planned_date >= year_start,
-            Task.planned_date <= year_end,
-        )
-        .group_by(Unit.unit_class, Unit.crowded)
-    ):
-        s = plan_rules.stratum_of(ucls, bool(crowded))
-        if s is not None:
-            done[s] = done.get(s, 0) + n
+    completed, pending = _item_progress(plan, conds)
+    out_of_year = _out_of_year(plan, conds)
 
     draws = plan_draws(plan)
+    counts = _draw_counts([d.id for d in draws if d.status != DrawStatus.ABANDONED])
     this_month = (today.year, today.month)
     months = []
     for m in range(plan.start_month, plan.end_month + 1):
         period = period_of(plan.year, m)
-        ds = [d for d in draws if d.period == period]
-        live = any(d.status != DrawStatus.ABANDONED for d in ds)
-        months.append(MonthRow(period, m, ds, drawable=(plan.year, m) >= this_month and not live))
+        ds = [d for d in draws if d.status != DrawStatus.ABANDONED and d.period == period]
+        ds += [d for d in draws if d.status == DrawStatus.ABANDONED and d.period == period]
+        row = MonthRow(period, m, sorted(ds, key=lambda d: d.committed_at), drawable=False)
+        live = row.live
+        row.drawable = (plan.year, m) >= this_month and live is None
+        if live is not None:
+            row.quota = sum(int(q) for q in ((live.pool or {}).get("quotas") or {}).values())
+            row.drawn, row.completed = counts.get(live.id, (0, 0))
+        months.append(row)
     if plan.year > today.year:
         first_left = plan.start_month
     elif plan.year == today.year:
@@ -371,7 +482,13 @@ def plan_progress(plan: Plan, today: dt.date) -> Progress:
     targets = plan.targets or {}
     for s in plan_rules.STRATA:
         pct = int(targets.get(s, 0)) if plan.kind == PlanKind.ROUTINE else 0
-        fig = plan_rules.StratumFigures(s, total=totals.get(s, 0), target_pct=pct, done_this_year=done.get(s, 0))
+        fig = plan_rules.StratumFigures(
+            s,
+            total=totals.get(s, 0),
+            target_pct=pct,
+            done_this_year=completed.get(s, 0) + pending.get(s, 0),
+            out_of_year=out_of_year.get(s, 0),
+        )
         fig.annual_target = math.ceil(fig.total * pct / 100)  # as plans.eligibility
         figures[s] = fig
     quotas = plan_rules.monthly_quotas(plan, figures, next_row.month) if next_row else {}
@@ -381,8 +498,10 @@ def plan_progress(plan: Plan, today: dt.date) -> Progress:
             target_pct=f.target_pct,
             total=f.total,
             annual_target=f.annual_target,
-            done=f.done_this_year,
+            completed=completed.get(s, 0),
+            pending=pending.get(s, 0),
             monthly_quota=quotas.get(s, 0),
+            out_of_year=f.out_of_year,
         )
         for s, f in figures.items()
     ]

@@ -5,8 +5,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from webapp.auth.labels import ORG_KIND
-from webapp.registry.models import CreditLevel, InspectorStatus, RiskLevel, UnitClass, UnitStatus
+from webapp.registry.models import CreditLevel, InspectorStatus, ObjectType, RiskLevel, UnitClass, UnitStatus
 
+OBJECT_TYPE = {
+    ObjectType.SOCIAL_UNIT: _l("社会单位"),
+    ObjectType.TECH_SERVICE: _l("消防技术服务机构"),
+    ObjectType.CIVIL_DEFENCE: _l("人防工程及相关单位"),
+}
 UNIT_CLASS = {
     UnitClass.KEY: _l("消防安全重点单位"),
     UnitClass.GENERAL: _l("一般单位"),
@@ -36,6 +41,7 @@ POSTS = ("专职消防监督员", "兼职消防监督员", "消防文员", "市�
 POST_DEFAULT_WEIGHT = {"专职消防监督员": 150, "兼职消防监督员": 100, "消防文员": 50}
 # Chinese names of a unit's fields (form labels, detail page, audit history).
 UNIT_FIELD = {
+    "object_type": _l("检查对象类型"),
     "name": _l("单位名称"),
     "uscc": _l("统一社会信用代码"),
     "address": _l("地址"),
@@ -97,6 +103,7 @@ MISSING_FIELD = {
 
 def jinja_globals() -> dict:
     return {
+        "OBJECT_TYPE": OBJECT_TYPE,
         "UNIT_CLASS": UNIT_CLASS,
         "RISK_LEVEL": RISK_LEVEL,
         "CREDIT_LEVEL": CREDIT_LEVEL,

@@ -22,6 +22,14 @@ from webapp.db import UTCDateTime, created_at, intpk, new_public_id, str40, str1
 from webapp.extensions import Model
 
 
+class ObjectType(enum.StrEnum):
+    """检查对象类型: which kind of subject a unit is; an item draws only from its target types."""
+
+    SOCIAL_UNIT = "social_unit"  # 社会单位
+    TECH_SERVICE = "tech_service"  # 消防技术服务机构
+    CIVIL_DEFENCE = "civil_defence"  # 人防工程
+
+
 class UnitClass(enum.StrEnum):
     KEY = "key"  # 消防安全重点单位
     GENERAL = "general"  # 一般单位
@@ -56,6 +64,7 @@ class Unit(Model):
         Index("ix_unit_org_status_class", "org_id", "status", "unit_class"),
         Index("ix_unit_name", "name"),
         Index("ix_unit_address", "address"),
+        Index("ix_unit_org_object_type", "org_id", "object_type"),
     )
 
     id: Mapped[intpk]
@@ -70,6 +79,9 @@ class Unit(Model):
     safety_person: Mapped[str | None] = mapped_column(String(50))  # 消防安全责任人
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(30))
+    object_type: Mapped[ObjectType] = mapped_column(
+        str_enum(ObjectType, "object_type"), default=ObjectType.SOCIAL_UNIT, server_default=ObjectType.SOCIAL_UNIT.value
+    )
     unit_class: Mapped[UnitClass | None] = mapped_column(str_enum(UnitClass, "unit_class"))
     crowded: Mapped[bool] = mapped_column(Boolean, default=False)  # 人员密集场所
     risk_level: Mapped[RiskLevel] = mapped_column(str_enum(RiskLevel, "risk_level"), default=RiskLevel.BLUE)

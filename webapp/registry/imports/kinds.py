@@ -15,7 +15,7 @@ from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, User
 from webapp.extensions import db
 from webapp.registry.inspectors.columns import INSPECTOR_COLUMNS, INSPECTOR_EXAMPLE, INSPECTOR_NOTES, clean_inspector
-from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS
+from webapp.registry.labels import CREDIT_LEVEL, OBJECT_TYPE, RISK_LEVEL, UNIT_CLASS
 from webapp.registry.models import Inspector, Unit
 from webapp.registry.units.columns import UNIT_COLUMNS, clean_unit
 from webapp.registry.validation import Column
@@ -71,6 +71,7 @@ UNIT_NOTES: dict[str, Any] = {
     "safety_person": _l("不超过50字"),
     "contact_name": _l("不超过50字"),
     "contact_phone": _l("手机11位或座机，如 0379-67713119"),
+    "object_type": _l("社会单位、消防技术服务机构、人防工程及相关单位；空白为社会单位。决定哪些抽查事项可以抽到该单位"),
     "unit_class": _l("消防安全重点单位、一般单位、九小场所、其他单位（也可写“重点”“一般”“九小”“其他”）"),
     "crowded": _l("是 / 否；人员密集场所应属于消防安全重点单位"),
     "risk_level": _l("红、黄、蓝、绿（重大、较大、一般、低风险）；空白为蓝"),
@@ -89,6 +90,7 @@ UNIT_EXAMPLE = (
     "王某某",
     "李某某",
     "13800138000",
+    "社会单位",
     "一般单位",
     "否",
     "蓝",
@@ -104,7 +106,12 @@ def _unit_clean(raw: dict[str, str | None], org: Organisation) -> tuple[dict, di
 
 def unit_labels() -> dict[str, dict]:
     """The label tables of the unit's coded columns (a cell holds the label, the record the code)."""
-    return {"unit_class": UNIT_CLASS, "risk_level": RISK_LEVEL, "credit_level": CREDIT_LEVEL}
+    return {
+        "object_type": OBJECT_TYPE,
+        "unit_class": UNIT_CLASS,
+        "risk_level": RISK_LEVEL,
+        "credit_level": CREDIT_LEVEL,
+    }
 
 
 def _unit_to_text(field_name: str, value: Any) -> Any:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from webapp.registry.models import CreditLevel, RiskLevel, UnitClass
+from webapp.registry.labels import OBJECT_TYPE
+from webapp.registry.models import CreditLevel, ObjectType, RiskLevel, UnitClass
 from webapp.registry.validation import Column, clean_uscc, phone_error, uscc_error
 
 # Order = column order of the import template and the export.
@@ -23,6 +24,7 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     Column("safety_person", "消防安全责任人", ()),
     Column("contact_name", "联系人", ()),
     Column("contact_phone", "联系电话", ("电话", "手机", "联系方式")),
+    Column("object_type", "检查对象类型", ("对象类型", "检查对象类别", "主体类型")),
     Column("unit_class", "单位类别", ("类别", "单位类型")),
     Column("crowded", "人员密集场所", ("是否人员密集场所",)),
     Column("risk_level", "风险等级", ("风险",)),
@@ -32,6 +34,18 @@ UNIT_COLUMNS: tuple[Column, ...] = (
 )
 UNIT_FIELDS = tuple(c.field for c in UNIT_COLUMNS)
 
+# An empty cell is a 社会单位; the label (OBJECT_TYPE) is what the template and the export write.
+_OBJECT_TYPE_WORDS = {
+    ObjectType.SOCIAL_UNIT: ("social_unit", "社会单位", "单位"),
+    ObjectType.TECH_SERVICE: (
+        "tech_service",
+        "消防技术服务机构",
+        "社会消防技术服务机构",
+        "技术服务机构",
+        "消防技术服务",
+    ),
+    ObjectType.CIVIL_DEFENCE: ("civil_defence", "人防工程及相关单位", "人防工程", "人防相关业务单位", "人防"),
+}
 _UNIT_CLASS_WORDS = {
     UnitClass.KEY: ("key", "消防安全重点单位", "重点单位", "重点"),
     UnitClass.GENERAL: ("general", "一般单位", "一般", "非消防安全重点单位"),
@@ -51,6 +65,10 @@ _CREDIT_WORDS = {
 }
 _TRUE = ("是", "Y", "y", "yes", "true", "1", "√", "on")
 _FALSE = ("否", "N", "n", "no", "false", "0", "", "off")
+
+
+def _object_type_message() -> str:
+    return str(_l("检查对象类型应为：%(labels)s", labels="、".join(str(v) for v in OBJECT_TYPE.values())))
 
 
 def _lookup(words: dict, value: str):
@@ -114,6 +132,7 @@ def clean_unit(raw: dict[str, str | None], *, partial: bool = False) -> tuple[di
             values["unit_class"] = None
 
     for field, words, default, message in (
+        ("object_type", _OBJECT_TYPE_WORDS, ObjectType.SOCIAL_UNIT, _object_type_message),
         ("risk_level", _RISK_WORDS, RiskLevel.BLUE, _l("风险等级应为：红、黄、蓝、绿")),
         ("credit_level", _CREDIT_WORDS, CreditLevel.NORMAL, _l("信用等级应为：良好、一般、较差")),
     ):
@@ -122,7 +141,7 @@ def clean_unit(raw: dict[str, str | None], *, partial: bool = False) -> tuple[di
         v = (raw.get(field) or "").strip()
         member = _lookup(words, v) if v else default
         if member is None:
-            errors[field] = str(message)
+            errors[field] = str(message() if callable(message) else message)
         values[field] = member
 
     for field in ("crowded", "serious_violation"):

@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from webapp.registry.labels import CREDIT_LEVEL, RISK_LEVEL, UNIT_CLASS, UNIT_STATUS
+from webapp.registry.labels import CREDIT_LEVEL, OBJECT_TYPE, RISK_LEVEL, UNIT_CLASS, UNIT_STATUS
 from webapp.registry.labels import UNIT_FIELD as FIELD_LABELS
-from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitStatus
+from webapp.registry.models import CreditLevel, ObjectType, RiskLevel, Unit, UnitStatus
 from webapp.registry.units.columns import UNIT_FIELDS
 from webapp.web import choices
 
@@ -28,6 +28,7 @@ TEXT_FIELDS = (
     "safety_person",
     "contact_name",
     "contact_phone",
+    "object_type",
     "unit_class",
     "risk_level",
     "credit_level",
@@ -47,6 +48,7 @@ class UnitForm(FlaskForm):
     safety_person = StringField(FIELD_LABELS["safety_person"])
     contact_name = StringField(FIELD_LABELS["contact_name"])
     contact_phone = StringField(FIELD_LABELS["contact_phone"])
+    object_type = SelectField(FIELD_LABELS["object_type"], choices=choices(OBJECT_TYPE.items()), validate_choice=False)
     unit_class = SelectField(
         FIELD_LABELS["unit_class"],
         choices=choices([("", _l("（未填）")), *UNIT_CLASS.items()]),
@@ -74,6 +76,7 @@ def initial_data(unit: Unit | None, default_org_id: int) -> dict[str, Any]:
     if unit is None:
         return {
             "org_id": str(default_org_id),
+            "object_type": ObjectType.SOCIAL_UNIT.value,
             "risk_level": RiskLevel.BLUE.value,
             "credit_level": CreditLevel.NORMAL.value,
             "complaint_count": "0",

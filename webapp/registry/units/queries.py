@@ -22,7 +22,7 @@ from webapp.auth.models import Organisation, User
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.registry.audit import queries as audit_queries
-from webapp.registry.models import CreditLevel, RiskLevel, Unit, UnitClass, UnitStatus
+from webapp.registry.models import CreditLevel, ObjectType, RiskLevel, Unit, UnitClass, UnitStatus
 from webapp.registry.validation import clean_uscc
 
 COUNT_CAP = 10_000  # beyond this the list says "超过10000个" instead of counting every row
@@ -43,6 +43,7 @@ class UnitFilters:
     """What the list shows. Parsed leniently from query arguments: unknown values fall back to 'any'."""
 
     q: str = ""
+    object_type: str = ""  # an ObjectType value or "" (any)
     unit_class: str = ""
     crowded: str = ""  # "yes" | "no" | ""
     risk: str = ""
@@ -62,6 +63,7 @@ class UnitFilters:
         org_raw = (args.get("org") or "").strip()
         return cls(
             q=" ".join((args.get("q") or "").split())[:MAX_QUERY_LEN],
+            object_type=pick("object_type", tuple(ObjectType)),
             unit_class=pick("unit_class", tuple(UnitClass)),
             crowded=pick("crowded", ("yes", "no")),
             risk=pick("risk", tuple(RiskLevel)),
@@ -76,7 +78,7 @@ class UnitFilters:
     def to_args(self) -> dict[str, str]:
         """The non-default values as query arguments (for the pager and for links)."""
         out: dict[str, str] = {}
-        for name in ("q", "unit_class", "crowded", "risk", "credit", "region", "missing"):
+        for name in ("q", "object_type", "unit_class", "crowded", "risk", "credit", "region", "missing"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
         if self.status != UnitStatus.ACTIVE.value:
@@ -175,6 +177,8 @@ def filtered(user: User, f: UnitFilters) -> Select:
         stmt = stmt.where(Unit.status == UnitStatus(f.status))
     if f.q:
         stmt = stmt.where(_search_condition(f.q))
+    if f.object_type:
+        stmt = stmt.where(Unit.object_type == ObjectType(f.object_type))
     if f.unit_class:
         stmt = stmt.where(Unit.unit_class == UnitClass(f.unit_class))
     if f.crowded:
