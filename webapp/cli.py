@@ -55,6 +55,7 @@ COMMANDS: list[click.Command] = [audit_verify, audit_anchor]
 
 def register_cli(app: Flask) -> None:
     from webapp import worker
+    from webapp.admin import cli as admin_cli
     from webapp.auth import cli as auth_cli
     from webapp.demo import cli as demo_cli
     from webapp.draw import cli as draw_cli
@@ -62,7 +63,7 @@ def register_cli(app: Flask) -> None:
     from webapp.rectification import cli as rectification_cli
     from webapp.registry import cli as registry_cli
 
-    for module in (auth_cli, registry_cli, draw_cli, rectification_cli, publication_cli, demo_cli, worker):
+    for module in (auth_cli, admin_cli, registry_cli, draw_cli, rectification_cli, publication_cli, demo_cli, worker):
         for command in module.COMMANDS:
             app.cli.add_command(command)
     for command in COMMANDS:

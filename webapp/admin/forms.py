@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 
 from webapp.auth.labels import ORG_KIND, ROLE_LABELS
 from webapp.auth.models import DEPARTMENTS, Organisation, OrgKind, Role
@@ -83,6 +83,34 @@ class OverrideForm(FlaskForm):
         validate_choice=False,
     )
     note = StringField(_l("说明"), render_kw={"placeholder": _l("如：春节、国庆节调休上班")})
+
+
+class NoticeForm(FlaskForm):
+    """The State Council's notice pasted for parsing; ``action`` is ``parse`` (review) or ``save``."""
+
+    notice = TextAreaField(
+        _l("放假通知全文"),
+        render_kw={"rows": 10, "placeholder": _l("国务院办公厅关于2027年部分节假日安排的通知……一、元旦：……")},
+    )
+    year = StringField(_l("年份"), render_kw={"inputmode": "numeric", "placeholder": _l("可不填：取自通知标题")})
+
+
+class RangesForm(FlaskForm):
+    """A year's holidays and 调休 working days typed by hand, one entry per line."""
+
+    year = StringField(_l("年份"), render_kw={"inputmode": "numeric"})
+    holidays = TextAreaField(
+        _l("放假日期"), render_kw={"rows": 5, "placeholder": "2027-02-06:2027-02-12 春节\n2027-10-01:2027-10-07 国庆节"}
+    )
+    workdays = TextAreaField(_l("调休上班日期"), render_kw={"rows": 3, "placeholder": "2027-02-14\n2027-10-09"})
+
+    def lines(self, name: str) -> list[str]:
+        return [ln for ln in (self[name].data or "").splitlines() if ln.strip()]
+
+
+class ConfirmYearForm(FlaskForm):
+    year = StringField(_l("年份"), render_kw={"inputmode": "numeric"})
+    reason = StringField(_l("原因"), render_kw={"placeholder": _l("如：国务院办公厅尚未公布该年的放假安排")})
 
 
 def role_or_none(value: str | None) -> Role | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from webapp import calendar as cal
 from webapp.auth.access import org_subtree_ids
 from webapp.auth.models import Organisation, Role, User
+from webapp.calendar_notice import ParsedDay, ParsedYear
 from webapp.extensions import db
 
 # ------------------------------------------------------------------------------------- organisations
@@ -122,3 +124,31 @@ def year_overrides(year: int) -> list[cal.CalendarOverride]:
             .order_by(cal.CalendarOverride.day)
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    parsed: ParsedDay
+    now_workday: bool  # what the calendar says today for the day (library or override)
+
+    @property
+    def changes(self) -> bool:
+        return self.now_workday != self.parsed.is_workday
+
+
+def review_rows(parsed: ParsedYear) -> list[tuple[str, list[ReviewRow]]]:
+    """The parsed days next to what the calendar says now, for the review before saving: grouped by their
+    source line (in the notice's order), each group's days by date."""
+    if not parsed.days:
+        return []
+    overrides = cal.db_overrides(parsed.days[0].day, parsed.days[-1].day)
+    groups: dict[str, list[ReviewRow]] = {}
+    for d in parsed.days:
+        groups.setdefault(d.line, []).append(ReviewRow(d, cal.is_workday(d.day, overrides)))
+    return list(groups.items())  # days are in date order, so groups come in the order of their first day
+
+
+def review_digest(parsed: ParsedYear) -> str:
+    """A fingerprint of what the review showed; saving refuses when the text now reads differently."""
+    text = f"{parsed.year}|" + ";".join(f"{d.day.isoformat()}:{int(d.is_workday)}:{d.note}" for d in parsed.days)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

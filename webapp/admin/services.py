@@ -1,4 +1,5 @@
-"""Admin writes: organisations (create, edit, deactivate) and working-day calendar overrides.
+"""Admin writes: organisations (create, edit, deactivate) and the working-day calendar (overrides, a year's
+holidays entered from the State Council's notice or by hand, a year confirmed as "no holidays known yet").
 
 User rules live in :mod:`webapp.auth.services`. Plain functions over ``db.session``; they never touch
 ``request`` and never commit (the view or command that called them commits). Rules are reported as
@@ -14,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from webapp import audit
+from webapp import audit, calendar_notice
 from webapp import calendar as cal
 from webapp.admin.queries import org_blockers, subtree_ids
 from webapp.auth.labels import ORG_KIND
@@ -182,17 +183,111 @@ def set_override(
         errors["note"] = str(_l("不能超过%(n)d个字", n=100))
     if errors or day is None or is_workday is None:
         raise Invalid(errors)
-    row = db.session.execute(select(cal.CalendarOverride).where(cal.CalendarOverride.day == day)).scalar_one_or_none()
+    row = _override_row(day)
+    if row is not None and row.is_workday == is_workday and row.note == note:
+        raise Invalid({"_form": str(_l("与现有设置相同，无需修改"))})
+    return _put_override(actor, day, is_workday, note, row)
+
+
+def _override_row(day: dt.date) -> cal.CalendarOverride | None:
+    return db.session.execute(select(cal.CalendarOverride).where(cal.CalendarOverride.day == day)).scalar_one_or_none()
+
+
+def _put_override(
+    actor: User | None, day: dt.date, is_workday: bool, note: str | None, row: cal.CalendarOverride | None
+) -> cal.CalendarOverride:
+    """Create or change the override of ``day`` (the caller checked that it changes); audited."""
     if row is None:
         row = cal.CalendarOverride(day=day, is_workday=is_workday, note=note)
         db.session.add(row)
         data = {"day": day.isoformat(), "is_workday": [None, is_workday], "note": [None, note]}
     else:
-        if row.is_workday == is_workday and row.note == note:
-            raise Invalid({"_form": str(_l("与现有设置相同，无需修改"))})
         data = {"day": day.isoformat(), "is_workday": [row.is_workday, is_workday], "note": [row.note, note]}
         row.is_workday = is_workday
         row.note = note
     db.session.flush()
     audit.record(actor, "calendar.override_set", ("calendar_override", day.isoformat()), data)
     return row
+
+
+def _year_subject(year: int) -> tuple[str, str]:
+    return ("calendar_year", str(year))
+
+
+def enter_year(actor: User | None, parsed: calendar_notice.ParsedYear) -> int:
+    """Save a year's holidays and 调休 working days read from the notice (or typed ranges) after review: each
+    day becomes an override (audited ``calendar.override_set`` where it changes), and the year is recorded as
+    entered (audited ``calendar.year_entered``), which makes it known. Returns how many days changed.
+
+    The text is parsed again by the caller on saving; what was shown for review is never trusted as state.
+    """
+    if parsed.errors or parsed.year is None:
+        raise Invalid(parsed.errors or {"year": str(_l("请填写年份"))})
+    if not parsed.days:
+        raise Invalid({"_form": str(_l("没有找到任何放假或上班日期"))})
+    year = parsed.year
+    changed = 0
+    for d in parsed.days:
+        row = _override_row(d.day)
+        if row is not None and row.is_workday == d.is_workday and row.note == d.note:
+            continue
+        _put_override(actor, d.day, d.is_workday, d.note, row)
+        changed += 1
+    record = cal.year_record(year)
+    old_status = record.status if record is not None else None
+    if record is None:
+        record = cal.CalendarYear(year=year, status=cal.YEAR_ENTERED, source=parsed.source)
+        db.session.add(record)
+    else:
+        record.status, record.source, record.reason = cal.YEAR_ENTERED, parsed.source, None
+    db.session.flush()
+    audit.record(
+        actor,
+        "calendar.year_entered",
+        _year_subject(year),
+        {
+            "year": year,
+            "status": [old_status, cal.YEAR_ENTERED],
+            "source": parsed.source,
+            "holidays": [d.isoformat() for d in parsed.holidays],
+            "workdays": [d.isoformat() for d in parsed.workdays],
+            "changed_days": changed,
+        },
+    )
+    return changed
+
+
+def confirm_year(actor: User | None, year: object, reason: str | None) -> cal.CalendarYear:
+    """Record that ``year`` has no holidays known yet, with a reason: its weekdays count as working days and
+    its periods may be frozen. Audited ``calendar.year_confirmed``. Refused for a year the library knows or
+    whose holidays were entered, and for one already confirmed."""
+    reason = (reason or "").strip()
+    errors: dict[str, str] = {}
+    y = calendar_notice.clean_year(year)
+    if y is None:
+        errors["year"] = str(_l("请填写%(a)d–%(b)d之间的年份", a=calendar_notice.MIN_YEAR, b=calendar_notice.MAX_YEAR))
+    if not reason:
+        errors["reason"] = str(_l("请说明原因（例如：国务院办公厅尚未公布该年的放假安排）"))
+    elif len(reason) > 500:
+        errors["reason"] = str(_l("不能超过%(n)d个字", n=500))
+    if y is not None:
+        record = cal.year_record(y)
+        if cal.library_knows(y):
+            errors["year"] = str(_l("系统已内置%(y)d年的节假日安排，无需确认", y=y))
+        elif record is not None and record.status == cal.YEAR_ENTERED:
+            errors["year"] = str(_l("%(y)d年的节假日安排已录入，无需确认", y=y))
+        elif record is not None:
+            errors["year"] = str(_l("%(y)d年已确认为暂无节假日安排（原因：%(r)s）", y=y, r=record.reason or ""))
+    if errors or y is None:
+        raise Invalid(errors)
+    record = cal.CalendarYear(year=y, status=cal.YEAR_CONFIRMED, reason=reason)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(
+        actor,
+        "calendar.year_confirmed",
+        _year_subject(y),
+        {"year": y, "status": [None, cal.YEAR_CONFIRMED]},
+        reason=reason,
+    )
+    return record

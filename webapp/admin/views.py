@@ -10,17 +10,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import calendar as cal
+from webapp import calendar_notice
 from webapp.admin import queries, services
 from webapp.admin.forms import (
+    ConfirmYearForm,
+    NoticeForm,
     OrgForm,
     OverrideForm,
     PasswordResetForm,
+    RangesForm,
     UserEditForm,
     UserForm,
     int_or_none,
     org_choices,
     role_or_none,
 )
+from webapp.admin.labels import YEAR_STATUS
 from webapp.auth import services as auth_services
 from webapp.auth.forms import StatusForm
 from webapp.auth.labels import ROLE_LABELS
@@ -287,6 +292,45 @@ def _parse_day(value: str | None) -> dt.date | None:
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
+def _calendar_page(
+    year: int,
+    month: int,
+    *,
+    status: int = 200,
+    form: OverrideForm | None = None,
+    notice_form: NoticeForm | None = None,
+    ranges_form: RangesForm | None = None,
+    confirm_form: ConfirmYearForm | None = None,
+    review: calendar_notice.ParsedYear | None = None,
+    review_kind: str | None = None,
+):
+    today = cal.today()
+    overrides = queries.year_overrides(year)
+    overrides_this_month = cal.db_overrides(*cal.month_bounds(year, month))
+    return render(
+        "admin/calendar.html",
+        status=status,
+        form=form or OverrideForm(formdata=None),
+        notice_form=notice_form or NoticeForm(formdata=None),
+        ranges_form=ranges_form or RangesForm(formdata=None, data={"year": str(year)}),
+        confirm_form=confirm_form or ConfirmYearForm(formdata=None, data={"year": str(year)}),
+        review=review,
+        review_kind=review_kind,
+        review_rows=queries.review_rows(review) if review is not None else [],
+        review_digest=queries.review_digest(review) if review is not None else "",
+        year=year,
+        month=month,
+        library_known=cal.library_knows(year),
+        year_record=cal.year_record(year),
+        YEAR_STATUS=YEAR_STATUS,
+        gate=cal.period_gate(dt.date(year, 1, 1), dt.date(year, 12, 31)),
+        weeks=queries.month_grid(year, month, today),
+        overrides=[(o, queries.official_is_workday(o.day)) for o in overrides],
+        draw_days=cal.last_working_days(year, month, 2, overrides_this_month),
+        working_count=len(cal.working_days_of_month(year, month, overrides_this_month)),
+    )
+
+
 @bp.route("/calendar", methods=["GET", "POST"])
 @admin_required
 def calendar():
@@ -330,17 +374,88 @@ def calendar():
             year, month = day.year, day.month
             form.day.data = day.isoformat()
             form.is_workday.data = "0" if cal.is_workday(day, cal.db_overrides(day, day)) else "1"
-    overrides = queries.year_overrides(year)
-    overrides_this_month = cal.db_overrides(*cal.month_bounds(year, month))
-    return render(
-        "admin/calendar.html",
-        status=status,
-        form=form,
-        year=year,
-        month=month,
-        known=cal.year_known(year),
-        weeks=queries.month_grid(year, month, today),
-        overrides=[(o, queries.official_is_workday(o.day)) for o in overrides],
-        draw_days=cal.last_working_days(year, month, 2, overrides_this_month),
-        working_count=len(cal.working_days_of_month(year, month, overrides_this_month)),
+    return _calendar_page(year, month, status=status, form=form)
+
+
+def _review_year(parsed: calendar_notice.ParsedYear, fallback: object) -> int:
+    year = parsed.year or calendar_notice.clean_year(fallback)
+    return year if year is not None else cal.today().year
+
+
+def _enter_reviewed(parsed: calendar_notice.ParsedYear, form: NoticeForm | RangesForm, kind: str) -> Any:
+    """Parse (review, nothing saved) or save what the admin reviewed; the page again with 422 on a problem."""
+    saving = request.form.get("action") == "save"
+    refused = not parsed.ok
+    if saving and parsed.ok and request.form.get("digest") != queries.review_digest(parsed):
+        # the text now reads differently from what was reviewed: show the new review, save nothing
+        form.form_errors.append(_("内容在预览后有改动，请核对下方新的预览后再保存"))
+        refused = True
+    elif saving and parsed.ok:
+        try:
+            changed = services.enter_year(current_user, parsed)
+        except ServiceError as e:
+            apply_errors(form, e.errors)
+            refused = True
+        else:
+            db.session.commit()
+            assert parsed.year is not None
+            flash(
+                _(
+                    "已录入%(y)d年的节假日安排：放假%(h)d天、调休上班%(w)d天（%(n)d天有改动）。",
+                    y=parsed.year,
+                    h=len(parsed.holidays),
+                    w=len(parsed.workdays),
+                    n=changed,
+                ),
+                "success",
+            )
+            return _see_other("admin.calendar", year=parsed.year)
+    apply_errors(form, parsed.errors)
+    return _calendar_page(
+        _review_year(parsed, form.year.data),
+        1,
+        status=422 if refused else 200,
+        notice_form=form if isinstance(form, NoticeForm) else None,
+        ranges_form=form if isinstance(form, RangesForm) else None,
+        review=parsed,
+        review_kind=kind,
     )
+
+
+@bp.route("/calendar/notice", methods=["POST"])
+@admin_required
+def calendar_notice_post():
+    form = NoticeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    parsed = calendar_notice.parse_notice(form.notice.data or "", form.year.data)
+    return _enter_reviewed(parsed, form, "notice")
+
+
+@bp.route("/calendar/ranges", methods=["POST"])
+@admin_required
+def calendar_ranges_post():
+    form = RangesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    parsed = calendar_notice.parse_ranges(form.year.data, form.lines("holidays"), form.lines("workdays"))
+    return _enter_reviewed(parsed, form, "ranges")
+
+
+@bp.route("/calendar/confirm", methods=["POST"])
+@admin_required
+def calendar_confirm():
+    form = ConfirmYearForm()
+    if form.validate_on_submit():
+        try:
+            record = services.confirm_year(current_user, form.year.data, form.reason.data)
+        except ServiceError as e:
+            apply_errors(form, e.errors)
+        else:
+            db.session.commit()
+            flash(_("已确认%(y)d年暂无节假日安排，原因已记入审计日志。", y=record.year), "success")
+            return _see_other("admin.calendar", year=record.year)
+    else:
+        abort(400)
+    year = calendar_notice.clean_year(form.year.data) or cal.today().year
+    return _calendar_page(year, 1, status=422, confirm_form=form)
