@@ -350,7 +350,7 @@ def build_public_world() -> PublicWorld:
 
 def run_draw(world: PublicWorld, period: str | None = None, publish: bool = True) -> Draw:
     """A real draw of ``world``'s plan through the ceremony services: commit, witness, perform (and publish)."""
-    draw = draw_services.commit(world.supervisor, world.plan, period or next_period())
+    draw = draw_services.commit(world.supervisor, world.plan, period or next_period(), early_reason="测试：提前抽取")
     db.session.commit()
     draw_services.add_witness(world.supervisor, draw, WITNESS_NAME, "廉政监督员", "31415926535897932384")
     db.session.commit()

@@ -245,7 +245,8 @@ def test_demo_writes_one_summary_audit_event_and_the_chain_verifies(loaded, runn
     assert len(loaded_events) == 1
     data = loaded_events[0].payload
     assert (data["units"], data["inspectors"], data["units_by_org"]["demo-1"]) == (UNITS, 40, 120)
-    assert len([e for e in events if not e.action.startswith(("item.", "plan.", "draw."))]) == 1  # a summary
+    # one summary; the rest are the items, the plan, the draw and the year the demo assumes
+    assert len([e for e in events if not e.action.startswith(("item.", "plan.", "draw.", "calendar."))]) == 1
     assert audit.verify() == []
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
 
@@ -350,3 +351,31 @@ def test_demo_has_this_months_published_draw_that_verifies(loaded, db, client):
     assert f"/public/draws/{draw.public_id}" in loaded.output
     assert engine.verify_bundle(services.bundle(draw)) == []
     assert client.get(f"/public/draws/{draw.public_id}").status_code == 200
+
+
+def test_demo_has_technical_service_firms_and_the_technical_service_item_draws_only_them(loaded, db):
+    from tests.helpers import next_period
+    from webapp.catalog.models import Item
+    from webapp.draw import engine, services
+    from webapp.draw.models import Draw
+    from webapp.draw.plans import eligibility
+    from webapp.registry.models import ObjectType
+
+    firms = units(db, Unit.object_type == ObjectType.TECH_SERVICE)
+    assert Counter(u.org.code for u in firms) == {"demo-1": 6, "demo-2": 2, "demo-3": 2}
+    assert all("消防" in u.name and u.status == UnitStatus.ACTIVE and u.uscc.startswith("91") for u in firms)
+    firm_ids = {u.public_id for u in firms}
+    # this month's demo draw (对单位履行消防安全职责情况的日常监督抽查, 社会单位) never holds a firm
+    (demo_draw,) = db.session.execute(select(Draw)).scalars()
+    assert not {u["id"] for u in demo_draw.pool["units"]} & firm_ids
+
+    item = db.session.execute(select(Item).where(Item.code == "fire-service")).scalar_one()
+    supervisor = db.session.execute(select(User).where(User.username == "supervisor")).scalar_one()
+    period = next_period()
+    plan = services.create_plan(supervisor, org=org(db, "demo-1"), item=item, year=int(period[:4]))
+    elig = eligibility(plan, period)
+    frame = {u["id"] for u in elig.units}
+    assert frame and frame <= firm_ids
+    assert elig.other_types == 120 - 6  # every other unit of 偃师区 is left out of the frame
+    result = engine.draw(elig.pool(), "cd" * 32)["result"]
+    assert result and {t["unit_id"] for t in result} <= firm_ids

@@ -46,6 +46,9 @@ EXPECTED: dict[str, str] = {
     "catalog.item_status": ADMIN,
     # organisations, users, the working-day calendar: admins only
     "admin.calendar": ADMIN,
+    "admin.calendar_notice_post": ADMIN,
+    "admin.calendar_ranges_post": ADMIN,
+    "admin.calendar_confirm": ADMIN,
     "admin.orgs": ADMIN,
     "admin.org_new": ADMIN,
     "admin.org_edit": ADMIN,
@@ -102,6 +105,7 @@ EXPECTED: dict[str, str] = {
             "perform",
             "publish",
             "abandon",
+            "close",
             "replace",
             "task_new",
         )
@@ -142,10 +146,30 @@ EXPECTED: dict[str, str] = {
     "inspections.photo": LOGIN,
     "inspections.photo_thumb": LOGIN,
     "inspections.signature_png": LOGIN,
+    # offline on site (issue 10): the phone's session and worker files are public, the pack is the inspector's,
+    # device reports and the device page any logged-in user's, the outbox import the supervisors'
+    "offline.session_info": PUBLIC,
+    "offline.shell": PUBLIC,
+    "offline.service_worker": PUBLIC,
+    "offline.manifest": PUBLIC,
+    "offline.pack": INSPECTOR,
+    "offline.status": LOGIN,
+    "offline.device": LOGIN,
+    "offline.import_outbox": SUPERVISOR,
     # public site, part 2 (items, plans, results, feed, API)
     **{
         f"public.{name}": PUBLIC
-        for name in ("items", "plans", "results_page", "feed", "api_results", "notice_check", "audit_anchors")
+        for name in (
+            "items",
+            "plans",
+            "results_page",
+            "feed",
+            "api_results",
+            "notice_check",
+            "audit_anchors",
+            "register",
+            "register_feed",
+        )
     },
 }
 

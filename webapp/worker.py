@@ -7,8 +7,9 @@
 - ``dashboard.refresh``: the dashboard's figures of one scope, stored for every app server;
 - every minute, ``jobs.check``: jobs whose worker died (killed, crashed, restarted) are marked failed;
 - daily at 00:30 Beijing time: ``daily.publication`` (``flask publication run``), ``daily.reinspections`` (the
-  due 复查 tasks of every organisation) and ``daily.audit_anchor`` (the audit chain's head written outside the
-  database). Each is idempotent: a day missed while no worker ran is caught up by the next run.
+  due 复查 tasks of every organisation), ``daily.draw_close`` (closes every published draw whose month after the
+  period has ended: its replacement secret is revealed) and ``daily.audit_anchor`` (the audit chain's head written
+  outside the database). Each is idempotent: a day missed while no worker ran is caught up by the next run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from flask.cli import with_appcontext
 from webapp import audit, calendar, queue
 from webapp.dashboard import cache as dashboard_cache
 from webapp.dashboard import exports
+from webapp.draw import services as draw_services
 from webapp.extensions import db
 from webapp.publication import services as publication
 from webapp.rectification import services as rectification
@@ -77,6 +79,15 @@ def create_reinspections() -> int:
     db.session.commit()
     log.info("%d re-inspection task(s) created", len(tasks))
     return len(tasks)
+
+
+@queue.periodic("daily.draw_close", DAILY)
+def close_draws() -> int:
+    """Close the draws due (``webapp.draw.services.close_due``): replacement secrets revealed, no more 递补."""
+    closed = draw_services.close_due(calendar.today())
+    db.session.commit()
+    log.info("%d draw(s) closed at the end of the month after their period", len(closed))
+    return len(closed)
 
 
 @queue.periodic("daily.audit_anchor", DAILY)

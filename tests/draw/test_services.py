@@ -24,6 +24,7 @@ from webapp.tasks.models import Task, TaskKind, TaskStatus
 YEAR = 2030  # a future year: chinese-calendar does not know it, so every weekday is a working day
 PERIOD = "2030-09"
 VALID = dt.date(YEAR + 1, 12, 31)  # certificate valid through the whole period
+EARLY = "测试：提前抽取（本期在测试日之后数年）"
 
 
 def inspector(org, **kw):
@@ -49,13 +50,29 @@ def special_plan(actor, org, item, quotas: dict, **kw):
 
 
 def ceremony(db, actor, plan, period: str = PERIOD, today: dt.date | None = None, witness: str = "314159") -> Draw:
-    draw = services.commit(actor, plan, period, today=today)
+    draw = services.commit(actor, plan, period, today=today, early_reason=EARLY)
     db.session.commit()
     services.add_witness(actor, draw, "王监督", "廉政监督员", witness)
     db.session.commit()
     services.perform(actor, draw)
     db.session.commit()
     return draw
+
+
+EXTRA_YEARS = (YEAR, YEAR + 1)  # besides this year and the next: the years the tests draw in
+
+
+@pytest.fixture(autouse=True)
+def known_calendar(db):
+    """The years these tests draw in are known (DRAW_SPEC section 4), confirmed as an administrator would."""
+    from webapp import calendar
+    from webapp.admin import services as admin_services
+
+    this = calendar.today().year
+    for year in sorted({this, this + 1, *EXTRA_YEARS}):
+        if not calendar.year_known(year):
+            admin_services.confirm_year(None, year, "测试：暂无放假安排")
+    db.session.commit()
 
 
 @pytest.fixture(autouse=True)
@@ -115,8 +132,8 @@ def test_eligibility_excludes_units_with_the_reason_shown(db, brigade):
     draw = ceremony(db, sup, plan)
     drawn = {t["unit_id"] for t in draw.result}
     assert drawn == pool  # quota above the pool: every eligible unit, no excluded one
-    bundle = services.bundle(draw)
-    assert {e["unit_id"]: e["reason"] for e in bundle["excluded"]} == reasons
+    bundle = services.bundle(draw)  # /2: the exclusions are part of the frozen pool (DRAW_SPEC section 5)
+    assert {e["unit_id"]: e["reason"] for e in bundle["pool"]["excluded"]} == reasons
 
 
 def test_routine_mandatory_stratum_spreads_what_is_left_over_the_months_left(db, brigade):
@@ -195,8 +212,9 @@ def test_joint_item_needs_inspectors_of_each_department(db, brigade):
     plan = special_plan(sup, org, joint, {"general": 3})
     assert market.id in plan.inspector_org_ids
     db.session.commit()
+    # nobody from market regulation yet: refused before commit
     with pytest.raises(services.DrawError, match="检查人员不足"):
-        services.commit(sup, plan, PERIOD)  # nobody from market regulation yet: refused before commit
+        services.commit(sup, plan, PERIOD, early_reason=EARLY)
     db.session.rollback()
     assert db.session.execute(select(Draw.id)).first() is None
 
@@ -216,12 +234,12 @@ def test_draw_needs_a_witness_and_happens_once(db, brigade):
     for _ in range(3):
         inspector(org)
     plan = special_plan(sup, org, item, {"general": 2})
-    draw = services.commit(sup, plan, PERIOD)
+    draw = services.commit(sup, plan, PERIOD, early_reason=EARLY)
     db.session.commit()
     with pytest.raises(services.DrawError, match="至少需要1位见证人"):
         services.perform(sup, draw)
     with pytest.raises(services.DrawError, match="本期已有抽取记录"):
-        services.commit(sup, plan, PERIOD)
+        services.commit(sup, plan, PERIOD, early_reason=EARLY)
     db.session.rollback()
     services.add_witness(sup, draw, "李代表", "企业代表", "  ６６１２３  ")  # NFC-normalised, stripped
     db.session.commit()
@@ -321,11 +339,17 @@ def test_every_step_is_an_audit_event(db, brigade):
     services.replace(sup, draw, draw.tasks[0], 1, "出差")
     services.publish(sup, draw)
     db.session.commit()
-    other = services.commit(sup, special_plan(sup, org, item, {"general": 1}, name="节日专项"), PERIOD)
+    other = services.commit(
+        sup, special_plan(sup, org, item, {"general": 1}, name="节日专项"), PERIOD, early_reason=EARLY
+    )
     services.abandon(sup, other, "计划有误")
     db.session.commit()
 
-    events = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    events = (
+        db.session.execute(select(AuditEvent).where(~AuditEvent.action.startswith("calendar.")).order_by(AuditEvent.id))
+        .scalars()
+        .all()
+    )  # (the calendar years the fixture confirmed are not the ceremony's)
     steps = [(e.action, e.subject_id) for e in events if e.subject_type == "draw"]
     assert steps == [
         ("draw.committed", str(draw.id)),
@@ -410,3 +434,229 @@ def test_cross_region_draw_for_several_brigades(db):
     assert sorted(t.org_id for t in tasks) == sorted([d1.id] * 3 + [d2.id] * 3)  # each task belongs to its 大队
     assert access.can_manage_draws(sup, draw.org_id)
     assert not access.can_manage_draws(local_sup, draw.org_id)  # the 支队's draw, not the 大队's
+
+
+# ------------------------------------------------------------------------------------ suijian-draw/2
+
+
+def v2_world(db, brigade, units: int = 4, inspectors: int = 6):
+    org, item, sup = brigade
+    for i in range(units):
+        make_unit(org, f"二版测试单位{i}")
+    people = [inspector(org, name=f"检查员{i}") for i in range(inspectors)]
+    plan = special_plan(sup, org, item, {"general": units})
+    db.session.commit()
+    return org, item, sup, plan, people
+
+
+def test_the_whole_v2_ceremony_to_closing_verifies_with_the_engine_and_alone(db, brigade, tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _org, _item, sup, plan, _people = v2_world(db, brigade)
+    draw = ceremony(db, sup, plan)
+    assert draw.spec == engine.SPEC == "suijian-draw/2"
+    task = draw.tasks[0]
+    rep = services.replace(sup, draw, task, 1, "病假，无法参加检查")
+    db.session.commit()
+    services.publish(sup, draw)
+    db.session.commit()
+    published = services.bundle(draw)
+    assert published["draw"]["status"] == "published" and published["replacement_secret"] is None
+    assert engine.verify_bundle(published) == []
+    with pytest.raises(services.DrawError, match="未完成"):
+        services.close(sup, draw)  # a task is still planned
+    for t in draw.tasks:
+        t.status = TaskStatus.SUBMITTED
+    db.session.flush()
+    services.close(sup, draw)
+    db.session.commit()
+    bundle = services.bundle(draw)
+    assert bundle["draw"]["status"] == "closed" and bundle["replacement_secret"] == draw.replacement_secret
+    assert bundle["rseed"] == engine.replacement_seed(draw.seed, draw.replacement_secret)
+    assert [e["type"] for e in bundle["log"]] == ["commit", "witness", "draw", "replace", "publish", "close"]
+    [r] = bundle["replacements"]
+    assert (r["seq"], r["unit_id"], r["slot"], r["in"]) == (1, task.unit.public_id, 1, rep.in_inspector.public_id)
+    assert bundle["final"][0]["assignments"][1]["inspector_id"] == rep.in_inspector.public_id
+    assert bundle["log_head"] == services.current_head(draw)
+    assert engine.verify_bundle(bundle) == []
+    # python3 engine.py bundle.json in an empty folder, nothing else there
+    shutil.copy(Path(engine.__file__), tmp_path / "engine.py")
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-I", "engine.py", "bundle.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0 and run.stdout.startswith("PASS"), run.stdout + run.stderr
+    assert bundle["log_head"] in run.stdout
+    # no 递补 after closing
+    with pytest.raises(services.DrawError, match="已结束"):
+        services.replace(sup, draw, draw.tasks[1], 0, "出差")
+    # deleting the replacement from the bundle fails verification
+    forged = json.loads(json.dumps(bundle))
+    forged["replacements"] = []
+    assert engine.verify_bundle(forged) != []
+
+
+def test_a_v2_replacement_records_who_was_excluded_now_and_why(db, brigade):
+    _org, _item, sup, plan, people = v2_world(db, brigade, units=1, inspectors=6)
+    draw = ceremony(db, sup, plan)
+    task = draw.tasks[0]
+    on_task = {a.inspector_id for a in task.assignments}
+    away = next(p for p in people if p.id not in on_task)
+    frozen = next(p for p in people if p.id not in on_task and p is not away)
+    db.session.add(
+        InspectorUnavailability(
+            inspector_id=away.id, start_date=task.planned_date, end_date=task.planned_date, reason="年假"
+        )
+    )
+    frozen.status = InspectorStatus.FROZEN
+    db.session.flush()
+    services.replace(sup, draw, task, 1, "公务冲突")
+    db.session.commit()
+    [r] = services.bundle(draw)["replacements"]
+    reasons = {e["id"]: e["reason"] for e in r["excluded_now"]}
+    assert reasons.get(away.public_id) == "leave" and reasons.get(frozen.public_id) == "frozen"
+    assert away.public_id not in r["candidates"] and frozen.public_id not in r["candidates"]
+
+
+def test_secrets_are_absent_before_their_time_from_bundle_and_audit(db, brigade):
+    import json
+
+    org, _item, sup, plan, _people = v2_world(db, brigade)
+    draw = ceremony(db, sup, plan)
+    services.replace(sup, draw, draw.tasks[0], 1, "病假")
+    db.session.commit()
+    rseed = engine.replacement_seed(draw.seed, draw.replacement_secret)
+
+    def visible() -> str:
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.org_id == org.id)).scalars()
+        audit_text = " ".join(json.dumps(e.data, ensure_ascii=False) + (e.reason or "") for e in events)
+        return json.dumps(services.bundle(draw), ensure_ascii=False) + audit_text
+
+    before = visible()
+    for secret in (draw.seed, draw.server_secret, draw.replacement_secret, rseed):
+        assert secret not in before
+    services.publish(sup, draw)
+    db.session.commit()
+    after = visible()
+    assert draw.seed in after and draw.server_secret in after
+    assert draw.replacement_secret not in after and rseed not in after
+
+
+def test_the_daily_job_closes_after_the_month_after_the_period(db, brigade):
+    from webapp.worker import close_draws
+
+    _org, _item, sup, plan, _people = v2_world(db, brigade)
+    draw = ceremony(db, sup, plan)
+    services.publish(sup, draw)
+    db.session.commit()
+    assert services.close_due_date(PERIOD) == dt.date(YEAR, 11, 1)
+    assert services.close_due(dt.date(YEAR, 10, 31)) == []
+    assert draw.closed_at is None
+    assert [d.id for d in services.close_due(dt.date(YEAR, 11, 1))] == [draw.id]
+    db.session.commit()
+    assert draw.is_closed and services.bundle(draw)["draw"]["status"] == "closed"
+    assert close_draws.call_local() == 0  # the scheduled task: nothing left to close; idempotent
+
+
+def test_abandoning_publishes_and_closes_at_once(db, brigade):
+    _org, _item, sup, plan, _people = v2_world(db, brigade)
+    draw = services.commit(sup, plan, PERIOD, early_reason=EARLY)
+    db.session.commit()
+    services.abandon(sup, draw, "名录数据有误")
+    db.session.commit()
+    bundle = services.bundle(draw)
+    assert bundle["draw"]["status"] == "closed" and bundle["draw"]["abandoned_reason"] == "名录数据有误"
+    assert bundle["result"] == [] and bundle["replacement_secret"] == draw.replacement_secret
+    assert [e["type"] for e in bundle["log"]] == ["commit", "abandon", "publish", "close"]
+    assert engine.verify_bundle(bundle) == []
+
+
+def test_committing_before_the_due_window_needs_a_reason(db, brigade):
+    org, item, sup, plan, _people = v2_world(db, brigade)
+    window = services.due_window(PERIOD)
+    assert window and window[-1] < dt.date(YEAR, 9, 1) and window[0].month == 8
+    with pytest.raises(services.DrawError, match="提前抽取"):
+        services.commit(sup, plan, PERIOD, today=dt.date(YEAR, 8, 1))
+    on_time = services.commit(sup, plan, PERIOD, today=window[0])
+    db.session.commit()
+    assert on_time.early_reason is None
+    data = on_time.events[0].data
+    assert data == {
+        "org": org.code,
+        "item": item.code,
+        "period": PERIOD,
+        "pool_hash": on_time.pool_hash,
+        "commitment": on_time.commitment,
+        "replacement_commitment": on_time.replacement_commitment,
+    }
+
+
+def test_a_v1_draw_committed_before_version_2_still_draws_replaces_publishes_and_verifies(db, brigade):
+    """A draw committed under suijian-draw/1 (before the migration) is finished under its own rules."""
+    import json
+
+    from webapp.db import utcnow
+    from webapp.public import queries as public_queries
+
+    org, item, sup, plan, _people = v2_world(db, brigade)
+    elig = eligibility(plan, PERIOD)
+    pool = elig.pool()  # the /1 pool: no "excluded" inside
+    secret = engine.new_secret()
+    draw = Draw(
+        plan_id=plan.id,
+        org_id=org.id,
+        item_version_id=item.current.id,
+        period=PERIOD,
+        spec=engine.SPEC_V1,
+        status=DrawStatus.COMMITTED,
+        pool=pool,
+        pool_hash=engine.pool_hash(pool),
+        commitment=engine.commitment(secret),
+        server_secret=secret.hex(),
+        excluded=elig.excluded,
+        inspector_excluded=elig.inspector_excluded,
+        committed_at=utcnow(),
+    )
+    db.session.add(draw)
+    db.session.commit()
+    services.add_witness(sup, draw, "王监督", "廉政监督员", "314159")
+    services.perform(sup, draw)
+    db.session.commit()
+    assert draw.events == [] and services.current_head(draw) is None  # no log for /1
+    services.replace(sup, draw, draw.tasks[0], 1, "病假")
+    services.publish(sup, draw)
+    db.session.commit()
+    bundle = json.loads(json.dumps(services.bundle(draw), ensure_ascii=False))
+    assert bundle["spec"] == "suijian-draw/1" and "log" not in bundle and "replacement_secret" not in bundle
+    assert bundle["seed"] == draw.seed and len(bundle["replacements"]) == 1
+    assert engine.verify_bundle(bundle) == []
+    with pytest.raises(services.DrawError, match="suijian-draw/1"):
+        services.close(sup, draw)
+    assert draw not in services.close_due(dt.date(YEAR + 1, 1, 1))
+    assert draw.public_id not in [r.public_id for r in public_queries.register().rows]
+
+
+def test_a_period_of_an_unknown_calendar_year_is_not_committed(db, brigade):
+    """A period is frozen only when its working days come from a known year (DRAW_SPEC section 4)."""
+    from webapp.admin import services as admin_services
+
+    org, item, sup = brigade
+    make_unit(org, "未知年份测试单位")
+    for i in range(4):
+        inspector(org, name=f"检查员{i}", cert_valid_until=dt.date(2100, 1, 1))
+    unknown = 2099  # neither the holiday library nor an administrator knows it
+    plan = services.create_plan(
+        sup, org=org, item=item, year=unknown, kind=PlanKind.SPECIAL, monthly_quotas={"general": 1}, targets={}
+    )
+    db.session.commit()
+    with pytest.raises(services.DrawError, match="2099年的节假日安排尚未录入或确认"):
+        services.commit(sup, plan, f"{unknown}-03", early_reason=EARLY)
+    db.session.rollback()
+    assert db.session.execute(select(Draw.id)).first() is None
+    admin_services.confirm_year(None, unknown, "国务院办公厅尚未公布该年的放假安排")
+    draw = services.commit(sup, plan, f"{unknown}-03", early_reason=EARLY)
+    assert draw.period == "2099-03"

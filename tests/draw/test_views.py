@@ -19,7 +19,7 @@ from tests.factories import make_inspector, make_item, make_org, make_unit, make
 from tests.helpers import login
 from webapp import calendar
 from webapp.auth.models import Role
-from webapp.draw import queries
+from webapp.draw import engine, queries
 from webapp.draw.models import Draw, DrawStatus, Plan
 from webapp.extensions import db as _db
 from webapp.registry.models import InspectorStatus, UnitClass, UnitStatus
@@ -27,11 +27,29 @@ from webapp.tasks.models import Task, TaskKind
 
 VERIFY = Path(__file__).resolve().parents[2] / "webapp" / "draw" / "engine.py"  # the file served as verify.py
 HX = {"HX-Request": "true"}
+EARLY = "测试：下月抽取提前进行"
+OK = {"confirmed": "1"}
 
 
 def _period() -> tuple[int, str]:
     year, month = queries.next_month(calendar.today())
     return year, queries.period_of(year, month)
+
+
+EXTRA_YEARS = ()  # besides this year and the next: the years the tests draw in
+
+
+@pytest.fixture(autouse=True)
+def known_calendar(db):
+    """The years these tests draw in are known (DRAW_SPEC section 4), confirmed as an administrator would."""
+    from webapp import calendar
+    from webapp.admin import services as admin_services
+
+    this = calendar.today().year
+    for year in sorted({this, this + 1, *EXTRA_YEARS}):
+        if not calendar.year_known(year):
+            admin_services.confirm_year(None, year, "测试：暂无放假安排")
+    db.session.commit()
 
 
 @pytest.fixture
@@ -128,7 +146,9 @@ def _create_plan(c) -> Plan:
 
 
 def _commit(c, plan: Plan, period: str) -> Draw:
-    resp = c.post(f"/draw/plans/{plan.public_id}/commit", data={"period": period})
+    resp = c.post(
+        f"/draw/plans/{plan.public_id}/commit", data={"period": period, "confirmed": "1", "early_reason": EARLY}
+    )
     assert resp.status_code == 303
     _db.session.expire_all()
     draw = _db.session.execute(
@@ -136,6 +156,27 @@ def _commit(c, plan: Plan, period: str) -> Draw:
     ).scalar_one()
     assert resp.headers["Location"].endswith(f"/draw/d/{draw.public_id}")
     return draw
+
+
+def _readable(body: str) -> str:
+    """A page as its reader sees it: no tags, no white space (a hash is shown in groups of 8 digits)."""
+    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", body))
+
+
+def _every_draw_page(app, c, draw: Draw) -> str:
+    """Every page, export and feed that shows something of ``draw``: the supervisor's (``c``) and the
+    public's (anonymous), each as sent and as read."""
+    d = draw.public_id
+    private = [f"/draw/d/{d}", f"/draw/d/{d}?big=1", f"/draw/d/{d}/bundle.json", "/draw/"]
+    private += [f"/draw/plans/{draw.plan.public_id}", *(f"/draw/t/{t.public_id}" for t in draw.tasks)]
+    bodies = [c.get(u).get_data(as_text=True) for u in private]
+    bodies.append(c.get(f"/draw/d/{d}", headers=HX).get_data(as_text=True))
+    anonymous = app.test_client()
+    public = ["/public/", "/public/draws", f"/public/draws/{d}", f"/public/draws/{d}/bundle.json"]
+    public += ["/public/register", "/public/register.atom", "/public/feed.atom", "/public/plans"]
+    Browser._fresh()
+    bodies += [anonymous.get(u).get_data(as_text=True) for u in public]
+    return "\n".join(bodies + [_readable(b) for b in bodies])
 
 
 def _witness(c, draw: Draw, name: str, role: str, value: str):
@@ -210,7 +251,7 @@ def test_a_whole_month_through_the_browser(app, world, tmp_path):
     assert resp.status_code == 422
     assert "请填写见证人姓名" in html and "请见证人输入一个随机数值" in html
     # Drawing without a witness is refused.
-    resp = sup.post(f"/draw/d/{draw.public_id}/draw", headers=HX)
+    resp = sup.post(f"/draw/d/{draw.public_id}/draw", data=OK, headers=HX)
     assert resp.status_code == 422 and "至少需要1位见证人" in resp.get_data(as_text=True)
 
     assert _witness(sup, draw, "王监督", "廉政监督员", "31415926535897932384").status_code == 303
@@ -221,7 +262,7 @@ def test_a_whole_month_through_the_browser(app, world, tmp_path):
     )
     fragment = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "李代表" in fragment and "<html" not in fragment  # only the block
-    assert sup.post(f"/draw/d/{draw.public_id}/draw").status_code == 303
+    assert sup.post(f"/draw/d/{draw.public_id}/draw", data=OK).status_code == 303
     _db.session.expire_all()
     draw = _db.session.get(Draw, draw.id)
     assert draw.status == DrawStatus.DRAWN
@@ -278,7 +319,7 @@ def test_a_whole_month_through_the_browser(app, world, tmp_path):
     early = json.loads(sup.get(f"/draw/d/{draw.public_id}/bundle.json").get_data(as_text=True))
     assert early["server_secret"] is None
 
-    assert sup.post(f"/draw/d/{draw.public_id}/publish").status_code == 303
+    assert sup.post(f"/draw/d/{draw.public_id}/publish", data=OK).status_code == 303
     _db.session.expire_all()
     assert _db.session.get(Draw, draw.id).status == DrawStatus.PUBLISHED
     page = sup.get(f"/draw/d/{draw.public_id}").get_data(as_text=True)
@@ -333,7 +374,7 @@ def test_abandon_needs_a_reason_and_stays_visible(app, world):
     _db.session.expire_all()
     assert _db.session.get(Draw, draw.id).status == DrawStatus.COMMITTED
 
-    assert sup.post(url, data={"reason": "见证人未按时到场"}).status_code == 303
+    assert sup.post(url, data={"reason": "见证人未按时到场", **OK}).status_code == 303
     _db.session.expire_all()
     abandoned = _db.session.get(Draw, draw.id)
     assert abandoned.status == DrawStatus.ABANDONED and abandoned.abandoned_reason == "见证人未按时到场"
@@ -358,7 +399,9 @@ def test_supervisor_pages_show_shanghai_time(app, world):
         sup = _client(app, "sup")
         plan = _create_plan(sup)
         draw = _commit(sup, plan, period)
-        assert sup.post(f"/draw/d/{draw.public_id}/abandon", data={"reason": "见证人未按时到场"}).status_code == 303
+        assert (
+            sup.post(f"/draw/d/{draw.public_id}/abandon", data={"reason": "见证人未按时到场", **OK}).status_code == 303
+        )
         page = sup.get(f"/draw/d/{draw.public_id}").get_data(as_text=True)
         history = sup.get(f"/draw/plans/{plan.public_id}").get_data(as_text=True)
     day = moment.date().isoformat()
@@ -446,3 +489,48 @@ def test_plan_edit_needs_a_reason_and_is_logged(app, world):
     assert _db.session.get(Plan, plan.id).targets["general"] == 30
     page = sup.get(f"/draw/plans/{plan.public_id}").get_data(as_text=True)
     assert "修改计划" in page and "上级要求提高一般单位抽查比例" in page
+
+
+def test_ceremony_confirmations_banner_head_and_no_secret_on_any_page(app, world):
+    sup = _client(app, "sup")
+    plan = _create_plan(sup)
+    _, period = _period()
+    # The commit asks for confirmation first (no JS needed), and for the reason when early.
+    ask = sup.post(f"/draw/plans/{plan.public_id}/commit", data={"period": period})
+    page = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and 'name="confirmed" value="1"' in page and "确认冻结名录" in page
+    draw = _commit(sup, plan, period)
+    url = f"/draw/d/{draw.public_id}"
+    html = sup.get(url).get_data(as_text=True)
+    assert "请见证人输入随机数值" in html and "开始抽取" in html
+    assert re.search(r"<button[^>]*disabled[^>]*>\s*开始抽取", html), "开始抽取 is disabled without a witness"
+    assert 'hx-confirm="确认开始抽取' in html and 'hx-confirm="确认放弃' in html
+    assert "head-big" in html and draw.events[-1].head[:8] in html
+    _witness(sup, draw, "王监督", "廉政监督员", "271828")
+    html = sup.get(url).get_data(as_text=True)
+    assert "名录已冻结" not in html.split('id="step-banner"')[1][:200]  # the banner moved on with the step
+    assert not re.search(r"<button[^>]*disabled[^>]*>\s*开始抽取", html)
+    # Without confirmation the draw only asks; with it, the draw happens.
+    asked = sup.post(f"{url}/draw")
+    assert asked.status_code == 200 and "确认开始抽取" in asked.get_data(as_text=True)
+    assert sup.post(f"{url}/draw", data=OK).status_code == 303
+    _db.session.expire_all()
+    draw = _db.session.get(Draw, draw.id)
+    assert draw.result is not None
+    task = draw.tasks[0]
+    replaced = sup.post(f"{url}/t/{task.public_id}/replace", data={"slot": "1", "reason": "病假"})
+    assert replaced.status_code == 303
+    rseed = engine.replacement_seed(draw.seed, draw.replacement_secret)
+    text = _every_draw_page(app, sup, draw)
+    for secret in (draw.seed, draw.server_secret, draw.replacement_secret, rseed):
+        assert secret not in text
+    assert 'hx-confirm="确认公布' in text and "抽取完成，结果在公布前保密" in text
+    assert sup.post(f"{url}/publish", data=OK).status_code == 303
+    text = _every_draw_page(app, sup, draw)
+    assert draw.seed in text and draw.server_secret in text
+    assert draw.replacement_secret not in text and rseed not in text
+    assert "结束本次抽取" in text and 'hx-confirm="确认结束' in text
+    refused = sup.post(f"{url}/close", data=OK)  # tasks are still planned
+    assert refused.status_code == 303
+    _db.session.expire_all()
+    assert _db.session.get(Draw, draw.id).closed_at is None

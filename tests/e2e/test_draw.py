@@ -61,6 +61,9 @@ def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
     month_label = f"{year}年{int(period[5:])}月"
 
     # ---- 1. the supervisor: plan → pool → commit → witnesses → draw
+    page.on(
+        "dialog", lambda d: d.accept()
+    )  # 开始抽取 and 公布 ask for confirmation (hx-confirm): the supervisor agrees
     login(page, base, "supervisor")
     page.goto(base + "/draw/")
     expect(page.locator("p.due")).to_be_visible()  # the reminder of the next draw
@@ -104,6 +107,13 @@ def test_supervisor_runs_a_month_and_an_outsider_verifies_it(
     shot("43-draw-pool")
 
     page.get_by_role("button", name="冻结名录并生成承诺值").click()
+    # a confirmation step; drawing before the due window needs a written reason, which the register shows
+    expect(page.locator("#confirm-commit h1")).to_contain_text("确认冻结名录并生成承诺值")
+    check_layout(page)
+    shot("43b-draw-commit-confirm")
+    if page.locator("#early_reason").count():
+        page.fill("#early_reason", "浏览器测试：提前抽取下月任务")
+    page.locator("#confirm-commit").get_by_role("button", name="确认冻结名录并生成承诺值").click()
     expect(page.locator("#ceremony h1")).to_contain_text(month_label)
     page_hashes = page.locator("#ceremony .hashes .hash")
     pool_hash, commitment = hash_text(page_hashes.nth(0)), hash_text(page_hashes.nth(1))

@@ -58,7 +58,7 @@ def test_no_public_page_of_the_demo_shows_an_unmasked_name_or_phone(client, db):
         .first()
     )
     plan = services.create_plan(supervisor, org=org, item=item, year=int(next_period()[:4]))
-    draw = services.commit(supervisor, plan, next_period())
+    draw = services.commit(supervisor, plan, next_period(), early_reason="测试：提前抽取")
     services.add_witness(supervisor, draw, "刘建国", "廉政监督员", "66554433221166554433")
     services.perform(supervisor, draw)
     task = draw.tasks[0]

@@ -86,7 +86,9 @@ def test_the_downloaded_bundle_passes_the_downloaded_standalone_verifier(client,
         [sys.executable, "verify.py", "bundle.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "PASS"
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "PASS" and any(published.public_id in line for line in lines)
+    assert any("递补 pending closing: 1" in line for line in lines)  # published, not closed yet
 
     html = client.get(f"/public/draws/{published.public_id}").get_data(as_text=True)
     assert "递补抽取" in html and "临时抽调" in html

@@ -41,6 +41,7 @@ from webapp.registry.models import (
     InspectorConflict,
     InspectorStatus,
     InspectorUnavailability,
+    ObjectType,
     RiskLevel,
     Unit,
     UnitClass,
@@ -489,6 +490,7 @@ class _UnitGenerator:
             "safety_person": safety_person,
             "contact_name": contact_name,
             "contact_phone": contact_phone,
+            "object_type": ObjectType.SOCIAL_UNIT,
             "unit_class": unit_class,
             "crowded": kind.crowded,
             "risk_level": risk,
@@ -504,11 +506,53 @@ class _UnitGenerator:
         }
 
 
+# 消防技术服务机构 (检测、维保): the population of the technical-service item (seed 000, item 3).
+TECH_SERVICE_PATTERNS = (
+    "洛阳{brand}消防技术服务有限公司",
+    "{district}{brand}消防设施检测有限公司",
+    "河南{brand}消防安全技术有限公司{dshort}分公司",
+    "洛阳{brand}消防设施维护保养有限公司",
+    "{dshort}{brand}消防工程技术服务有限公司",
+)
+TECH_SERVICE_INDUSTRY = "科学研究和技术服务业"
+
+
+def tech_service_count(district: District, n: int) -> int:
+    """How many of a district's ``n`` units are 消防技术服务机构: a handful, most in the first 大队."""
+    return min(n // 10, 6 if district.org_code == DISTRICTS[0].org_code else 2)
+
+
+def _as_tech_service(rng: random.Random, row: dict, district: District, used_usccs: set[str]) -> dict:
+    """Turn a general unit's row into a 消防技术服务机构 (a company: name, industry and a 91… code)."""
+    brand = BRANDS[int(rng.random() * len(BRANDS))]
+    pattern = TECH_SERVICE_PATTERNS[int(rng.random() * len(TECH_SERVICE_PATTERNS))]
+    row["name"] = pattern.format(brand=brand, district=district.name, dshort=district.name[:2])
+    row["industry"] = TECH_SERVICE_INDUSTRY
+    row["object_type"] = ObjectType.TECH_SERVICE
+    row["crowded"] = False
+    if row["uscc"] and not row["uscc"].startswith("91"):
+        while True:
+            uscc = make_uscc(rng, "91", district.division_codes[0])
+            if uscc not in used_usccs:
+                used_usccs.add(uscc)
+                row["uscc"] = uscc
+                break
+    return row
+
+
 def iter_unit_rows(
-    rng: random.Random, district: District, org_id: int, n: int, used_usccs: set[str], now: dt.datetime
+    rng: random.Random,
+    district: District,
+    org_id: int,
+    n: int,
+    used_usccs: set[str],
+    now: dt.datetime,
+    *,
+    tech_service: int = 0,
 ) -> Iterator[dict]:
     """``n`` unit rows for one district: exact class shares (half of the key units crowded places),
-    then zombie, closed and incomplete units spread over the list."""
+    then zombie, closed and incomplete units spread over the list; the first ``tech_service`` complete, active
+    general units are 消防技术服务机构 (object type), the others 社会单位."""
     classes: list[tuple[UnitClass, bool | None]] = []
     for (cls, _), count in zip(CLASS_SHARES, split_counts(n, [s for _, s in CLASS_SHARES]), strict=True):
         if cls is UnitClass.KEY:
@@ -523,9 +567,14 @@ def iter_unit_rows(
     closed = set(picks[special["zombie"] : special["zombie"] + special["closed"]])
     missing = picks[special["zombie"] + special["closed"] :]
     missing_field = {i: ("address", "uscc", "safety_person", "unit_class")[k % 4] for k, i in enumerate(missing)}
+    special_rows = zombies | closed | set(missing)
+    generals = [i for i, pair in enumerate(classes) if pair[0] is UnitClass.GENERAL and i not in special_rows]
+    tech = set(generals[:tech_service])
     gen = _UnitGenerator(rng, district, org_id, used_usccs, set() if n <= 20_000 else None, now)
     for i, (cls, crowded) in enumerate(classes):
         row = gen.row(cls, crowded)
+        if i in tech:
+            row = _as_tech_service(rng, row, district, used_usccs)
         if i in zombies:
             row["status"] = UnitStatus.ZOMBIE
             row["status_reason"] = rng.choice(ZOMBIE_REASONS)
@@ -860,7 +909,10 @@ def load_demo(
 
     for district, n in zip(DISTRICTS, per_district, strict=True):
         summary.units_by_org[district.org_code] = n
-        for row in iter_unit_rows(rng, district, orgs[district.org_code].id, n, used_usccs, now):
+        rows = iter_unit_rows(
+            rng, district, orgs[district.org_code].id, n, used_usccs, now, tech_service=tech_service_count(district, n)
+        )
+        for row in rows:
             class_counter[row["unit_class"].value if row["unit_class"] else "unknown"] += 1
             status_counter[row["status"]] += 1
             if not (row["address"] and row["uscc"] and row["safety_person"] and row["unit_class"]):
@@ -912,10 +964,15 @@ DEMO_WITNESSES = (("李建华", "人大代表", "20261123-7319"), ("陈晓燕", 
 def _demo_draw(supervisor: User, org: Organisation, today: dt.date) -> str | None:
     """This month's witnessed, published draw of 对单位履行消防安全职责情况的日常监督抽查, done through the same
     services as the ceremony page, so that the demo shows tasks and a public draw anyone can verify."""
+    from webapp.admin.services import confirm_year
     from webapp.catalog.models import Item
     from webapp.draw import services
 
     item = db.session.execute(select(Item).where(Item.code == "fire-duty")).scalar_one()
+    # a draw needs a known calendar: this month's and next month's (the next draw to try) — the demo says why
+    for year in sorted({today.year, (today.replace(day=1) + dt.timedelta(days=32)).year}):
+        if not calendar.year_known(year):
+            confirm_year(None, year, "演示数据：该年度放假安排尚未录入，演示按无节假日处理")
     try:
         plan = services.create_plan(supervisor, org=org, item=item, year=today.year)
         draw = services.commit(supervisor, plan, f"{today.year:04d}-{today.month:02d}", today)

@@ -1,17 +1,20 @@
 """``flask draw …``: the ceremony for operators and auditors (the scripting contract of issue 3).
 
-    flask draw run --org CODE --item CODE --period YYYY-MM --witness TEXT [--witness TEXT …]
+    flask draw run --org CODE --item CODE --period YYYY-MM --witness TEXT [--witness TEXT …] [--early-reason TEXT]
     flask draw publish ID
     flask draw replace ID --unit UNIT_ID --slot K --reason TEXT
     flask draw abandon ID --reason TEXT
-    flask draw export ID            # the bundle JSON on stdout; server_secret null until published
+    flask draw close ID             # every task done or cancelled: reveal the replacement secret
+    flask draw export ID            # the bundle JSON on stdout; each secret null before its time
 
 ``run`` performs the whole ceremony non-interactively: it reuses the organisation's active routine
 (annual) plan of the item for the period's year or creates one with the default targets, weights and
 slots, freezes the pool and commits (committed to the database before any witness value is read), adds
 the witnesses in the order given (``--witness "张三:律师:4711"`` records name, role and value; a text
 without two ``:`` is the value alone, recorded as 见证人N), draws, and prints the draw's public id on
-the last line of stdout.
+the last line of stdout. Before the period's due window (the last two working days of the month before)
+``--early-reason`` is required. No output carries the seed or a secret before its time: ``run`` prints the
+commitments and the log head after each step, never the seed.
 
 Actions run as the system actor (``audit.record`` names it "system"), like ``flask import-units``.
 Every refusal prints a Chinese message on stderr and exits with status 1.
@@ -45,7 +48,7 @@ from webapp.tasks.models import Task, TaskStatus
 
 SYSTEM_ACTOR: User | None = None  # audit.record records actor None as "system"
 
-draw_cli = AppGroup("draw", help="Plans and draws (双随机): run, publish, replace, abandon, export.")
+draw_cli = AppGroup("draw", help="Plans and draws (双随机): run, publish, replace, abandon, close, export.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -124,7 +127,14 @@ def annual_plan(org: Organisation, item: Item, year: int) -> tuple[Plan, bool]:
     required=True,
     help="NAME:ROLE:VALUE (or just VALUE) of one witness, in entry order; repeat for each witness.",
 )
-def run_command(org_code: str, item_code: str, period: str, witnesses: tuple[str, ...]) -> None:
+@click.option(
+    "--early-reason",
+    default=None,
+    help="Why the draw is committed before its due window (required then; audited, on the public register).",
+)
+def run_command(
+    org_code: str, item_code: str, period: str, witnesses: tuple[str, ...], early_reason: str | None
+) -> None:
     """The whole ceremony: plan, commit, witnesses, draw. Prints the draw id on the last line."""
     with _chinese():
         org = db.session.execute(select(Organisation).where(Organisation.code == org_code)).scalar_one_or_none()
@@ -145,10 +155,15 @@ def run_command(org_code: str, item_code: str, period: str, witnesses: tuple[str
             _("年度计划：%(id)s %(name)s", id=plan.public_id, name=plan.name) + (_("（新建）") if created else "")
         )
 
-        draw = _step(lambda: services.commit(SYSTEM_ACTOR, plan, period))
+        draw = _step(lambda: services.commit(SYSTEM_ACTOR, plan, period, early_reason=early_reason))
         click.echo(_("抽取记录：%(id)s", id=draw.public_id))
         click.echo(_("检查对象池哈希（pool_hash）：%(h)s", h=draw.pool_hash))
         click.echo(_("承诺值（commitment）：%(c)s", c=draw.commitment))
+        if draw.replacement_commitment:
+            click.echo(_("递补承诺值（replacement_commitment）：%(c)s", c=draw.replacement_commitment))
+        if draw.early_reason:
+            click.echo(_("提前抽取原因：%(r)s", r=draw.early_reason))
+        _echo_head(draw)
 
         for n, text in enumerate(witnesses, start=1):
             name, role, value = parse_witness(text, n)
@@ -158,9 +173,16 @@ def run_command(org_code: str, item_code: str, period: str, witnesses: tuple[str
 
         _step(lambda: services.perform(SYSTEM_ACTOR, draw))
         db.session.refresh(draw)
-        click.echo(_("随机种子（seed）：%(s)s", s=draw.seed))
-        click.echo(_("抽取任务：%(n)d项（公布前保密）", n=len(draw.result or [])))
+        click.echo(_("抽取任务：%(n)d项（公布前保密；随机种子公布时公开）", n=len(draw.result or [])))
+        _echo_head(draw)
         click.echo(draw.public_id)
+
+
+def _echo_head(draw: Draw) -> None:
+    """The log head after the step (compare with the public register), for /2 draws."""
+    head = services.current_head(draw)
+    if head:
+        click.echo(_("记录链校验值（head）：%(h)s", h=head))
 
 
 @draw_cli.command("publish")
@@ -171,6 +193,7 @@ def publish_command(draw_id: str) -> None:
         draw = _draw_by_id(draw_id)
         _step(lambda: services.publish(SYSTEM_ACTOR, draw))
         click.echo(_("已公布：%(id)s", id=draw.public_id))
+        _echo_head(draw)
 
 
 @draw_cli.command("replace")
@@ -195,10 +218,11 @@ def replace_command(draw_id: str, unit_id: str, slot: int, reason: str) -> None:
                 "递补抽取完成：岗位%(slot)d 第%(round)d轮，%(out)s → %(in)s",
                 slot=rep.slot,
                 round=rep.round,
-                out=rep.out_inspector.public_id,
+                out=rep.out_inspector.public_id if rep.out_inspector else "—",
                 **{"in": rep.in_inspector.public_id},
             )
         )
+        _echo_head(draw)
 
 
 @draw_cli.command("abandon")
@@ -210,12 +234,24 @@ def abandon_command(draw_id: str, reason: str) -> None:
         draw = _draw_by_id(draw_id)
         _step(lambda: services.abandon(SYSTEM_ACTOR, draw, reason))
         click.echo(_("已放弃：%(id)s", id=draw.public_id))
+        _echo_head(draw)
+
+
+@draw_cli.command("close")
+@click.argument("draw_id")
+def close_command(draw_id: str) -> None:
+    """Close a published draw whose tasks are all done or cancelled: the replacement secret is revealed."""
+    with _chinese():
+        draw = _draw_by_id(draw_id)
+        _step(lambda: services.close(SYSTEM_ACTOR, draw))
+        click.echo(_("已结束：%(id)s（递补密钥已公开，不能再递补）", id=draw.public_id))
+        _echo_head(draw)
 
 
 @draw_cli.command("export")
 @click.argument("draw_id")
 def export_command(draw_id: str) -> None:
-    """Write the verification bundle (JSON) to stdout; server_secret is null until published."""
+    """Write the verification bundle (JSON) to stdout; each secret is null before its time."""
     with _chinese():
         draw = _draw_by_id(draw_id)
         click.echo(json.dumps(services.bundle(draw), ensure_ascii=False, indent=2))

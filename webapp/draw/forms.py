@@ -181,7 +181,14 @@ def plan_form_data(
 
 
 class CommitForm(FlaskForm):
+    """Freeze the pool and commit: a confirmation step, and the reason when it comes before the due window."""
+
     period = StringField(_l("抽取期间"))
+    confirmed = StringField()
+    early_reason = TextAreaField(
+        _l("提前抽取原因"),
+        render_kw={"rows": 3, "maxlength": 1000, "placeholder": _l("例如：下月初有重大活动安保任务，需提前安排检查")},
+    )
 
 
 class WitnessForm(FlaskForm):
@@ -234,7 +241,9 @@ class ReplaceForm(FlaskForm):
 
 
 class EmptyForm(FlaskForm):
-    """A POST with nothing but the CSRF token (draw, publish)."""
+    """A POST with nothing but the CSRF token (draw, publish, close) and the confirmation flag."""
+
+    confirmed = StringField()
 
 
 # ------------------------------------------------------------------------------- complaint / referral

@@ -47,6 +47,32 @@ DRAW_STATUS_TAG = {
     DrawStatus.PUBLISHED: "green",
     DrawStatus.ABANDONED: "grey",
 }
+# The public register's status of a draw (the bundle's draw.status)
+REGISTER_STATUS = {
+    "committed": _l("已冻结名录，待抽取"),
+    "drawn": _l("已抽取，未公布"),
+    "published": _l("已公布，递补可进行"),
+    "closed": _l("已结束"),
+}
+# The ceremony log's event types (DRAW_SPEC section 1)
+LOG_EVENT = {
+    "commit": _l("冻结名录，生成承诺值"),
+    "witness": _l("见证人输入数值"),
+    "draw": _l("抽取"),
+    "replace": _l("递补抽取"),
+    "abandon": _l("放弃"),
+    "publish": _l("公布"),
+    "close": _l("结束"),
+}
+# Why an inspector was excluded from a 递补 at that moment (excluded_now reason codes)
+EXCLUDED_NOW = {
+    "leave": _l("请假或借调"),
+    "frozen": _l("已冻结"),
+    "certificate": _l("执法证件无效"),
+    "conflict": _l("需要回避"),
+    "inactive": _l("已离职或机构撤销"),
+    "other": _l("其他原因"),
+}
 PLAN_KIND = {PlanKind.ROUTINE: _l("年度抽查计划"), PlanKind.SPECIAL: _l("专项检查")}
 PLAN_STATUS = {PlanStatus.DRAFT: _l("草稿"), PlanStatus.ACTIVE: _l("执行中"), PlanStatus.CLOSED: _l("已结束")}
 WITNESS_ROLES = ("廉政监督员", "企业代表", "人大代表", "政协委员", "新闻媒体", "其他")
@@ -76,6 +102,9 @@ def draw_globals() -> dict:
         "INSPECTOR_EXCLUSION": INSPECTOR_EXCLUSION,
         "DRAW_STATUS": DRAW_STATUS,
         "DRAW_STATUS_TAG": DRAW_STATUS_TAG,
+        "REGISTER_STATUS": REGISTER_STATUS,
+        "LOG_EVENT": LOG_EVENT,
+        "EXCLUDED_NOW": EXCLUDED_NOW,
         "PLAN_KIND": PLAN_KIND,
         "PLAN_STATUS": PLAN_STATUS,
         "TASK_KIND": TASK_KIND,

@@ -3,6 +3,11 @@
 A ``Draw`` is never deleted: it moves committed → drawn → published, or to abandoned (with a reason,
 and is published like any other). Its pool, commitment, secret, witnesses, seed and result are kept as
 the exact JSON that the public bundle carries, so the bundle is read back, never re-derived.
+
+Draws of ``suijian-draw/2`` (every draw committed since) also hold a replacement secret (for every 递补),
+a closing time (``closed_at``: the replacement secret is revealed and no 递补 follows) and an append-only,
+hash-chained ceremony log (``DrawEvent``, DRAW_SPEC section 1). Draws of ``suijian-draw/1`` keep their
+single secret and no log.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import Organisation
@@ -18,6 +23,8 @@ from webapp.db import JSONText, UTCDateTime, created_at, intpk, new_public_id, s
 from webapp.extensions import Model
 from webapp.registry.models import Inspector
 from webapp.tasks.models import Task
+
+SPEC_V1 = "suijian-draw/1"  # draws committed before version 2 (the server default of draw.spec)
 
 
 class PlanKind(enum.StrEnum):
@@ -96,11 +103,18 @@ class Draw(Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     item_version_id: Mapped[int] = mapped_column(ForeignKey("item_version.id"))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    # The rules the draw was committed under; draws before version 2 are "suijian-draw/1".
+    spec: Mapped[str] = mapped_column(String(20), server_default=SPEC_V1)
     status: Mapped[DrawStatus] = mapped_column(str_enum(DrawStatus, "draw_status"), default=DrawStatus.COMMITTED)
     pool: Mapped[dict] = mapped_column(JSONText)
     pool_hash: Mapped[str] = mapped_column(String(64))
     commitment: Mapped[str] = mapped_column(String(64))
     server_secret: Mapped[str] = mapped_column(String(64))  # hex; revealed only on publication
+    # /2: decides every 递补; revealed only on closing (None for /1 draws)
+    replacement_secret: Mapped[str | None] = mapped_column(String(64))
+    replacement_commitment: Mapped[str | None] = mapped_column(String(64))
+    # /2: committed before the due window (the last two working days of the month before): why
+    early_reason: Mapped[str | None] = mapped_column(Text)
     seed: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[list | None] = mapped_column(JSONText)
     excluded: Mapped[list] = mapped_column(JSONText, default=list)  # [{"unit_id", "reason"}]
@@ -114,17 +128,29 @@ class Draw(Model):
     abandoned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     abandoned_reason: Mapped[str | None] = mapped_column(Text)
     abandoned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # /2: replacement secret revealed
 
     plan: Mapped[Plan] = relationship()
     org: Mapped[Organisation] = relationship()
     witnesses: Mapped[list[DrawWitness]] = relationship(back_populates="draw", order_by="DrawWitness.seq")
     tasks: Mapped[list[Task]] = relationship(back_populates="draw", order_by="Task.seq")
     replacements: Mapped[list[Replacement]] = relationship(back_populates="draw", order_by="Replacement.id")
+    events: Mapped[list[DrawEvent]] = relationship(back_populates="draw", order_by="DrawEvent.n")
 
     @property
     def is_public(self) -> bool:
         """Published or abandoned: the result and its tasks are public (webapp.auth.access reads this)."""
         return self.status in PUBLIC_STATUSES
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed (/2): the replacement secret is revealed and no 递补 can follow."""
+        return self.closed_at is not None
+
+    @property
+    def has_log(self) -> bool:
+        """Draws of suijian-draw/2 keep the ceremony log; /1 draws do not."""
+        return self.spec != "suijian-draw/1"
 
 
 class DrawWitness(Model):
@@ -155,10 +181,13 @@ class Replacement(Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
     slot: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)
-    out_inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
+    # None: the slot was empty (/2: no candidate at the draw)
+    out_inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
     in_inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
     reason: Mapped[str] = mapped_column(Text)
     candidates: Mapped[list] = mapped_column(JSONText)  # inspector public ids
+    # /2: those the system excluded at that moment, [{"id", "reason"}] (leave, frozen, certificate, …)
+    excluded_now: Mapped[list | None] = mapped_column(JSONText)
     created_at: Mapped[created_at]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -166,3 +195,34 @@ class Replacement(Model):
     task: Mapped[Task] = relationship()
     out_inspector: Mapped[Inspector] = relationship(foreign_keys=[out_inspector_id])
     in_inspector: Mapped[Inspector] = relationship(foreign_keys=[in_inspector_id])
+
+
+class DrawEvent(Model):
+    """One event of a draw's ceremony log (/2): append-only, each row's ``head`` chains it to the one before.
+
+    ``at`` and ``data`` are stored exactly as the event that was hashed (``at`` as the ISO text
+    ``2026-12-30T02:00:00Z``), so the log is read back, never re-derived. Rows are never updated or deleted.
+    """
+
+    __tablename__ = "draw_event"
+    __table_args__ = (UniqueConstraint("draw_id", "n", name="uq_draw_event_draw_n"),)
+
+    id: Mapped[intpk]
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draw.id"), index=True)
+    n: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    at: Mapped[str] = mapped_column(String(20))  # UTC, whole seconds, "…Z"
+    data: Mapped[dict] = mapped_column(JSONText)
+    head: Mapped[str] = mapped_column(String(64))
+
+    draw: Mapped[Draw] = relationship(back_populates="events")
+
+    def as_event(self) -> dict:
+        """The event exactly as hashed: ``{"n", "type", "at", "data"}``."""
+        return {"n": self.n, "type": self.type, "at": self.at, "data": self.data}
+
+
+@event.listens_for(DrawEvent, "before_update")
+@event.listens_for(DrawEvent, "before_delete")
+def _append_only(mapper, connection, target) -> None:
+    raise RuntimeError("the ceremony log is append-only")

@@ -1,17 +1,24 @@
-"""The draw ceremony: plans, commit, witnesses, draw, replacement (递补抽取), abandon, publish, bundle.
+"""The draw ceremony: plans, commit, witnesses, draw, replacement (递补抽取), abandon, publish, close, bundle.
 
-Every step is an audit event. Nothing computes a result before the commitment exists, and a committed
-draw is never deleted: it is drawn and published, or abandoned with a reason (and then published too).
+Every step is an audit event and, for ``suijian-draw/2`` draws, an event of the draw's hash-chained
+ceremony log (``DrawEvent``, DRAW_SPEC section 1). Nothing computes a result before the commitment
+exists, and a committed draw is never deleted: it is drawn, published and closed, or abandoned with a
+reason (and then published and closed at once).
+
+Secrets keep their time: the seed and the server secret leave this module (bundle, audit data, return
+values shown to people) only once the draw is published, the replacement secret and ``rseed`` only once
+it is closed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, union, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +29,9 @@ from webapp.db import utcnow
 from webapp.draw import engine
 from webapp.draw.models import (
     PUBLIC_STATUSES,
+    SPEC_V1,
     Draw,
+    DrawEvent,
     DrawStatus,
     DrawWitness,
     Plan,
@@ -41,11 +50,22 @@ from webapp.draw.plans import (
     parse_period,
 )
 from webapp.extensions import db
+from webapp.masking import Names, scrub
 from webapp.registry.models import Inspector, Unit
 from webapp.tasks.models import Task, TaskAssignment, TaskKind, TaskStatus
 from webapp.web import ServiceError
 
-SPEC = engine.SPEC
+SPEC = engine.SPEC  # every new commitment uses the engine's current spec (suijian-draw/2)
+# Why an inspector of the frozen pool is excluded from a 递补 now (DRAW_SPEC section 3, excluded_now).
+EXCLUDED_NOW_REASONS = ("leave", "frozen", "certificate", "conflict", "inactive", "other")
+_POOL_REASON_NOW = {  # draw.pool's inspector exclusion codes → excluded_now reasons
+    "cert_missing": "certificate",
+    "cert_expired": "certificate",
+    "cert_expires_in_period": "certificate",
+    "frozen": "frozen",
+    "unavailable_all_period": "leave",
+    "org_inactive": "inactive",
+}
 
 
 def _rowcount(stmt: Any) -> int:
@@ -227,30 +247,75 @@ def explain_infeasible(problems: list[dict], elig: Eligibility) -> str:
     )
 
 
-def commit(actor: User | None, plan: Plan, period: str, today: dt.date | None = None) -> Draw:
-    """Freeze the pool and commit to a fresh secret. Two concurrent commits make one draw."""
+def due_window(period: str) -> list[dt.date]:
+    """The due window of ``period``'s draw: the last two working days of the month before it."""
+    year, month = parse_period(period)
+    before = dt.date(year, month, 1) - dt.timedelta(days=1)
+    first, last = calendar.month_bounds(before.year, before.month)
+    return calendar.last_working_days(before.year, before.month, 2, calendar.db_overrides(first, last))
+
+
+def is_early(period: str, today: dt.date) -> bool:
+    """Committing ``period`` on ``today`` comes before its due window (a written reason is needed)."""
+    window = due_window(period)
+    return bool(window) and today < window[0]
+
+
+def _with_exclusions(pool: dict, excluded: list[dict]) -> dict:
+    """A /2 pool carries its unit exclusions (DRAW_SPEC section 5), sorted by unit id."""
+    if "excluded" in pool:
+        return pool
+    rows = sorted(({"unit_id": e["unit_id"], "reason": e["reason"]} for e in excluded), key=lambda e: e["unit_id"])
+    return {**pool, "excluded": rows}
+
+
+def commit(
+    actor: User | None,
+    plan: Plan,
+    period: str,
+    today: dt.date | None = None,
+    early_reason: str | None = None,
+) -> Draw:
+    """Freeze the pool and commit to two fresh secrets. Two concurrent commits make one draw.
+
+    Before the due window (``is_early``) a written ``early_reason`` is required; it is audited and shown on
+    the public register.
+    """
     today = today or calendar.today()
     check_period(plan, period, today)
+    gate = calendar.period_gate(*calendar.month_bounds(*parse_period(period)))
+    if gate:  # every working day of the period must come from a known calendar year (DRAW_SPEC section 4)
+        raise DrawError(gate)
+    early_reason = (early_reason or "").strip() or None
+    if is_early(period, today):
+        if not early_reason:
+            raise DrawError(_("提前抽取（早于抽取期限：上月最后两个工作日）必须写明原因，原因将在抽取公示名册中公开"))
+    else:
+        early_reason = None
     existing = live_draw(plan, period)
     if existing is not None:
         raise DrawError(_("本期已有抽取记录，不能重复抽取"), existing)
     elig = eligibility(plan, period)
-    pool = elig.pool()
+    pool = _with_exclusions(elig.pool(), elig.excluded)
     engine.validate_pool(pool)
     problems = engine.feasibility(pool)
     if problems:
         raise DrawError(explain_infeasible(problems, elig))
-    secret = engine.new_secret()
+    secret, rsecret = engine.new_secret(), engine.new_secret()
     draw = Draw(
         plan_id=plan.id,
         org_id=plan.org_id,
         item_version_id=plan.item.current.id,
         period=period,
+        spec=SPEC,
         status=DrawStatus.COMMITTED,
         pool=pool,
         pool_hash=engine.pool_hash(pool),
         commitment=engine.commitment(secret),
         server_secret=secret.hex(),
+        replacement_commitment=engine.commitment(rsecret),
+        replacement_secret=rsecret.hex(),
+        early_reason=early_reason,
         excluded=elig.excluded,
         inspector_excluded=elig.inspector_excluded,
         committed_at=utcnow(),
@@ -263,6 +328,18 @@ def commit(actor: User | None, plan: Plan, period: str, today: dt.date | None = 
     except IntegrityError:
         existing = live_draw(plan, period)
         raise DrawError(_("本期已有抽取记录，不能重复抽取"), existing) from None
+    draw.committed_at = _log(
+        draw,
+        "commit",
+        {
+            "org": draw.org.code,
+            "item": plan.item.code,
+            "period": period,
+            "pool_hash": draw.pool_hash,
+            "commitment": draw.commitment,
+            "replacement_commitment": draw.replacement_commitment,
+        },
+    )
     audit.record(
         actor,
         "draw.committed",
@@ -270,15 +347,102 @@ def commit(actor: User | None, plan: Plan, period: str, today: dt.date | None = 
         {
             "period": period,
             "plan": plan.public_id,
+            "spec": draw.spec,
             "pool_hash": draw.pool_hash,
             "commitment": draw.commitment,
+            "replacement_commitment": draw.replacement_commitment,
             "units": len(pool["units"]),
             "inspectors": len(pool["inspectors"]),
             "quotas": pool["quotas"],
+            "early": early_reason is not None,
         },
+        reason=early_reason,
         org_id=draw.org_id,
     )
     return draw
+
+
+# ------------------------------------------------------------------------------------- ceremony log
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_stamp(at: str) -> dt.datetime:
+    return dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def last_event(draw: Draw) -> DrawEvent | None:
+    return db.session.execute(
+        select(DrawEvent).where(DrawEvent.draw_id == draw.id).order_by(DrawEvent.n.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def current_head(draw: Draw) -> str | None:
+    """The head of the draw's log after its last event (``None`` for /1 draws, which keep no log)."""
+    if not draw.has_log:
+        return None
+    last = last_event(draw)
+    return last.head if last is not None else engine.head0(draw.public_id)
+
+
+def _log(draw: Draw, type_: str, data: dict, now: dt.datetime | None = None) -> dt.datetime:
+    """Append one event to a /2 draw's ceremony log; returns its time (whole seconds, never before the last).
+
+    Two steps racing for the same ``n`` meet the unique constraint: one of them is refused.
+    """
+    if not draw.has_log:
+        return now or utcnow()
+    last = last_event(draw)
+    prev = last.head if last is not None else engine.head0(draw.public_id)
+    at = _stamp(now or utcnow())
+    if last is not None and at < last.at:  # `at` never decreases along the log
+        at = last.at
+    n = last.n + 1 if last is not None else 1
+    event = engine.make_event(n, type_, at, data)
+    row = DrawEvent(draw_id=draw.id, n=n, type=type_, at=at, data=event["data"], head=engine.next_head(prev, event))
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise DrawError(_("另一操作同时进行，请刷新后重试"), draw) from None
+    db.session.expire(draw, ["events"])
+    return _parse_stamp(at)
+
+
+def _names_around(draw: Draw) -> Names:
+    """People a reason typed for this draw may name, masked in the logged text (hashed, and public later).
+
+    The names the public pages mask for a draw (``webapp.inspections.people.People.of_draw``, which this
+    package cannot import: inspections depends on draw): the organisation's units' people, inspectors, users
+    and draw witnesses, the inspectors ever on the draw's tasks and its units' people, plus the frozen pool's
+    inspectors (also of other organisations).
+    """
+    unit_people = (Unit.legal_rep, Unit.safety_person, Unit.contact_name)
+    tasks = select(Task.id).where(Task.draw_id == draw.id)
+    units = select(Task.unit_id).where(Task.draw_id == draw.id)
+    queries = [
+        *(select(col).where(Unit.org_id == draw.org_id) for col in unit_people),
+        *(select(col).where(Unit.id.in_(units)) for col in unit_people),
+        select(Inspector.name).where(Inspector.org_id == draw.org_id),
+        select(User.display_name).where(User.org_id == draw.org_id),
+        select(DrawWitness.name).join(Draw, Draw.id == DrawWitness.draw_id).where(Draw.org_id == draw.org_id),
+        select(Inspector.name)
+        .join(TaskAssignment, TaskAssignment.inspector_id == Inspector.id)
+        .where(TaskAssignment.task_id.in_(tasks)),
+    ]
+    names = [n for n in db.session.execute(union(*queries)).scalars() if n]
+    ids = [i["id"] for i in draw.pool.get("inspectors", [])]
+    for chunk in _chunks(ids):
+        names += db.session.execute(select(Inspector.name).where(Inspector.public_id.in_(chunk))).scalars()
+    return Names(names)
+
+
+def _public_text(draw: Draw, text: str) -> str:
+    """A reason as it enters the hashed log: personal names masked (the log is published as written)."""
+    return scrub(text, _names_around(draw)) if draw.has_log else text
 
 
 def add_witness(actor: User | None, draw: Draw, name: str, role: str, value: str) -> DrawWitness:
@@ -313,10 +477,16 @@ def add_witness(actor: User | None, draw: Draw, name: str, role: str, value: str
             db.session.flush()
     except IntegrityError:
         raise DrawError(_("另一位见证人同时提交，请重试")) from None
+    _log(draw, "witness", {"value": value})
     audit.record(
         actor, "draw.witness_added", draw, {"seq": seq, "name": name, "role": role, "value": value}, org_id=draw.org_id
     )
     return w
+
+
+def result_hash(result: list) -> str:
+    """``H(canonical(result))``: the draw event's fingerprint of the result (DRAW_SPEC section 1)."""
+    return hashlib.sha256(engine.canonical(result)).hexdigest()
 
 
 def perform(actor: User | None, draw: Draw) -> Draw:
@@ -344,15 +514,21 @@ def perform(actor: User | None, draw: Draw) -> Draw:
         ).scalars()
     )
     db.session.expire(draw, ["witnesses"])
-    seed = engine.compute_seed(draw.pool_hash, draw.server_secret, witnesses)
-    out = engine.draw(draw.pool, seed)
-    if out["unfillable"]:  # feasibility() rules this out before commit; never assign fewer than required
+    # each draw under the rules it was committed under (/1 draws committed before version 2 keep theirs)
+    seed = engine.compute_seed(draw.pool_hash, draw.server_secret, witnesses, spec=draw.spec)
+    out = engine.draw(draw.pool, seed, spec=draw.spec)
+    result = out["result"] if "result" in out else out["tasks"]
+    # /1 never assigns fewer than required; a /2 slot left empty by chance is filled by a 递补 ("out": null)
+    if not draw.has_log and out.get("unfillable"):
         db.session.rollback()
         raise DrawError(_("人员不足，无法完成抽取"))
     draw.seed = seed
-    draw.result = out["result"]
+    draw.result = result
     _create_tasks(draw)
-    audit.record(actor, "draw.drawn", draw, {"seed": seed, "tasks": len(out["result"])}, org_id=draw.org_id)
+    digest = result_hash(result)
+    draw.drawn_at = _log(draw, "draw", {"result_hash": digest}, now)
+    # the seed is secret until publication: the audit log (read by admins) holds the result's hash only
+    audit.record(actor, "draw.drawn", draw, {"result_hash": digest, "tasks": len(result)}, org_id=draw.org_id)
     return draw
 
 
@@ -371,7 +547,7 @@ def _create_tasks(draw: Draw) -> None:
     if not result:
         return
     unit_ids = sorted({t["unit_id"] for t in result})
-    insp_ids = sorted({a["inspector_id"] for t in result for a in t["assignments"]})
+    insp_ids = sorted({a["inspector_id"] for t in result for a in t["assignments"] if a["inspector_id"]})
     units: dict[str, tuple[int, int]] = {}
     for chunk in _chunks(unit_ids):  # chunked: SQLite caps the number of bound parameters
         q = select(Unit.public_id, Unit.id, Unit.org_id).where(Unit.public_id.in_(chunk))
@@ -404,6 +580,8 @@ def _create_tasks(draw: Draw) -> None:
     for i, entry in enumerate(result):
         task_id = task_ids[i]
         for a in entry["assignments"]:
+            if not a["inspector_id"]:  # /2: no candidate on the day; a 递补 fills it
+                continue
             slot = slots[a["slot"]]
             assignment_rows.append(
                 {
@@ -422,13 +600,14 @@ def publish(actor: User | None, draw: Draw) -> Draw:
     if draw.status != DrawStatus.DRAWN:
         raise DrawError(_("只有已抽取的计划才能公布"))
     draw.status = DrawStatus.PUBLISHED
-    draw.published_at = utcnow()
+    draw.published_at = _log(draw, "publish", {"server_secret": draw.server_secret})
     draw.published_by_id = getattr(actor, "id", None)
     audit.record(actor, "draw.published", draw, {"server_secret": draw.server_secret}, org_id=draw.org_id)
     return draw
 
 
 def abandon(actor: User | None, draw: Draw, reason: str) -> Draw:
+    """Abandon before publication, with a reason: published and (/2) closed at once, everything kept."""
     reason = (reason or "").strip()
     if not reason:
         raise DrawError(_("放弃抽取必须填写原因"))
@@ -437,39 +616,124 @@ def abandon(actor: User | None, draw: Draw, reason: str) -> Draw:
     started = [t for t in draw.tasks if t.status not in (TaskStatus.PLANNED, TaskStatus.CANCELLED)]
     if started:
         raise DrawError(_("已有任务开始检查，不能放弃本次抽取"))
+    # Lock the row: a witness or a draw racing with the abandonment is either before it or refused.
+    locked = _rowcount(
+        update(Draw)
+        .where(Draw.id == draw.id, Draw.status == draw.status)
+        .values(status=draw.status)
+        .execution_options(synchronize_session=False)
+    )
+    if locked != 1:
+        raise DrawError(_("抽取状态已变化，请刷新后重试"), draw)
     old = draw.status
-    now = utcnow()
     draw.status = DrawStatus.ABANDONED
-    draw.abandoned_at = now
+    draw.abandoned_at = _log(draw, "abandon", {"reason": _public_text(draw, reason)})
     draw.abandoned_reason = reason
     draw.abandoned_by_id = getattr(actor, "id", None)
-    draw.published_at = now  # an abandoned draw is published with its secret and result
+    # an abandoned draw is published with its secret and result, and closed (no 递补 can follow)
+    draw.published_at = _log(draw, "publish", {"server_secret": draw.server_secret})
+    data: dict[str, Any] = {"status": [old.value, "abandoned"], "server_secret": draw.server_secret}
+    if draw.has_log:
+        draw.closed_at = _log(draw, "close", {"replacement_secret": draw.replacement_secret})
+        data["replacement_secret"] = draw.replacement_secret
     for t in draw.tasks:
         t.status = TaskStatus.CANCELLED
+    audit.record(actor, "draw.abandoned", draw, data, reason=reason, org_id=draw.org_id)
+    return draw
+
+
+def close_blockers(draw: Draw) -> list[Task]:
+    """The tasks that keep a supervisor from closing the draw: neither done (submitted) nor cancelled."""
+    return [t for t in draw.tasks if t.status not in (TaskStatus.SUBMITTED, TaskStatus.CANCELLED)]
+
+
+def close_due_date(period: str) -> dt.date:
+    """The day the daily job closes a draw: the first day after the end of the month after its period."""
+    year, month = parse_period(period)
+    month += 2
+    return dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def close(actor: User | None, draw: Draw, *, scheduled: bool = False, today: dt.date | None = None) -> Draw:
+    """Close a published /2 draw: the replacement secret is revealed and no 递补 follows.
+
+    A supervisor (or ``flask draw close``) may close once every task is done or cancelled; the daily job
+    (``scheduled``) closes at the end of the month after the period whatever the tasks' state.
+    """
+    if not draw.has_log:
+        raise DrawError(_("该抽取按旧版规则（suijian-draw/1）进行，没有递补密钥，无需结束"))
+    if draw.is_closed:
+        raise DrawError(_("本次抽取已结束"))
+    if draw.status != DrawStatus.PUBLISHED:
+        raise DrawError(_("公布后才能结束抽取"))
+    today = today or calendar.today()
+    if scheduled:
+        if today < close_due_date(draw.period):
+            raise DrawError(_("未到自动结束日期"))
+    else:
+        open_tasks = close_blockers(draw)
+        if open_tasks:
+            raise DrawError(_("还有%(n)d项任务未完成检查，不能结束本次抽取", n=len(open_tasks)))
+    locked = _rowcount(
+        update(Draw)
+        .where(Draw.id == draw.id, Draw.closed_at.is_(None))
+        .values(closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if locked != 1:
+        db.session.refresh(draw)
+        raise DrawError(_("本次抽取已结束"), draw)
+    draw.closed_at = _log(draw, "close", {"replacement_secret": draw.replacement_secret})
     audit.record(
         actor,
-        "draw.abandoned",
+        "draw.closed",
         draw,
-        {"status": [old.value, "abandoned"], "server_secret": draw.server_secret},
-        reason=reason,
+        {"replacement_secret": draw.replacement_secret, "scheduled": scheduled},
         org_id=draw.org_id,
     )
     return draw
 
 
+def close_due(today: dt.date | None = None) -> list[Draw]:
+    """The daily job: close every published /2 draw whose month after the period has ended."""
+    today = today or calendar.today()
+    candidates = (
+        db.session.execute(
+            select(Draw)
+            .where(Draw.status == DrawStatus.PUBLISHED, Draw.closed_at.is_(None), Draw.spec != SPEC_V1)
+            .order_by(Draw.id)
+        )
+        .scalars()
+        .all()
+    )
+    closed = []
+    for draw in candidates:
+        if today >= close_due_date(draw.period):
+            close(None, draw, scheduled=True, today=today)
+            closed.append(draw)
+    return closed
+
+
 def replace(actor: User | None, draw: Draw, task: Task, slot: int, reason: str) -> Replacement:
-    """递补抽取 for ``slot`` of ``task``: same pool, everyone ever on the task excluded, availability as of now."""
+    """递补抽取 for ``slot`` of ``task``: same pool, everyone ever on the task excluded, availability as of now.
+
+    /2 draws pick with ``rseed`` (the replacement secret, revealed at closing) and record who was excluded
+    now and why (``excluded_now``); no 递补 once the draw is closed.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise DrawError(_("递补抽取必须填写原因"))
+    if draw.is_closed:
+        raise DrawError(_("本次抽取已结束，不能再递补"))
     if draw.status not in (DrawStatus.DRAWN, DrawStatus.PUBLISHED) or task.draw_id != draw.id:
         raise DrawError(_("该任务不能递补"))
     if draw.result is None or draw.seed is None or task.seq is None:  # a drawn task of a drawn draw has all three
         raise DrawError(_("该任务不能递补"))
     if task.status != TaskStatus.PLANNED:
         raise DrawError(_("任务已开始，不能递补"))
+    slots = draw.pool.get("slots", [])
     current = next((a for a in task.assignments if a.active and a.slot == slot), None)
-    if current is None:
+    if current is None and not (draw.has_log and 0 <= slot < len(slots)):
         raise DrawError(_("没有该岗位"))
     entry = draw.result[task.seq]
     rnd = (
@@ -479,31 +743,58 @@ def replace(actor: User | None, draw: Draw, task: Task, slot: int, reason: str) 
         or 0
     ) + 1
     ever = {a.inspector.public_id for a in task.assignments}
-    unavailable_now = current_unavailability(draw, task.planned_date)
-    winner, candidates = engine.replace(draw.pool, draw.seed, entry, slot, rnd, ever, unavailable_now)
+    excluded = excluded_now(draw, task)
+    if draw.has_log:
+        rseed = engine.replacement_seed(draw.seed, draw.replacement_secret or "")
+        winner, candidates, excluded_list = engine.replace(
+            draw.pool, rseed, entry, slot, rnd, ever, excluded, spec=draw.spec
+        )
+    else:
+        winner, candidates, excluded_list = engine.replace(
+            draw.pool, draw.seed, entry, slot, rnd, ever, excluded, spec=draw.spec
+        )
     if winner is None:
         raise DrawError(_("人员库中没有可递补的人员"))
     newcomer = db.session.execute(select(Inspector).where(Inspector.public_id == winner)).scalar_one()
     now = utcnow()
-    current.active = False
-    current.ended_at = now
-    current.ended_reason = reason
+    out_id = current.inspector.public_id if current is not None else None
+    if current is not None:
+        current.active = False
+        current.ended_at = now
+        current.ended_reason = reason
+    role = slots[slot] if 0 <= slot < len(slots) else {"dept": current.dept, "role": current.role}
     db.session.add(
-        TaskAssignment(task_id=task.id, slot=slot, dept=current.dept, role=current.role, inspector_id=newcomer.id)
+        TaskAssignment(task_id=task.id, slot=slot, dept=role["dept"], role=role["role"], inspector_id=newcomer.id)
     )
     rep = Replacement(
         draw_id=draw.id,
         task_id=task.id,
         slot=slot,
         round=rnd,
-        out_inspector_id=current.inspector_id,
+        out_inspector_id=current.inspector_id if current is not None else None,
         in_inspector_id=newcomer.id,
         reason=reason,
         candidates=candidates,
+        excluded_now=excluded_list if draw.has_log else None,
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(rep)
     db.session.flush()
+    _log(
+        draw,
+        "replace",
+        {
+            "unit_id": entry["unit_id"],
+            "slot": slot,
+            "round": rnd,
+            "out": out_id,
+            "in": winner,
+            "reason": _public_text(draw, reason),
+            "candidates": candidates,
+            "excluded_now": excluded_list,
+        },
+        now,
+    )
     audit.record(
         actor,
         "draw.replaced",
@@ -512,9 +803,10 @@ def replace(actor: User | None, draw: Draw, task: Task, slot: int, reason: str) 
             "task": task.public_id,
             "slot": slot,
             "round": rnd,
-            "out": current.inspector.public_id,
+            "out": out_id,
             "in": winner,
             "candidates": candidates,
+            "excluded_now": excluded_list,
         },
         reason=reason,
         org_id=draw.org_id,
@@ -522,32 +814,54 @@ def replace(actor: User | None, draw: Draw, task: Task, slot: int, reason: str) 
     return rep
 
 
-def current_unavailability(draw: Draw, day: dt.date) -> dict[str, list[str]]:
-    """Availability of the frozen pool's inspectors as recorded now (leave, freezes, expired certificates)."""
+def excluded_now(draw: Draw, task: Task) -> dict[str, str]:
+    """The frozen pool's inspectors the system excludes now for ``task``, with a reason code each.
+
+    From the current records: leave or secondment on the planned date (``leave``), a freeze (``frozen``), a
+    certificate no longer valid (``certificate``), a conflict declared since (``conflict``), an inspector or
+    organisation gone (``inactive``), anything else (``other``). The engine keeps those that are eligible.
+    """
     from webapp.draw.pool import inspector_pool
 
-    plan = draw.plan
+    day = task.planned_date
     in_pool, out = inspector_pool(
-        set(plan.inspector_org_ids), sorted({s["dept"] for s in draw.pool["slots"]}), day, day
+        set(draw.plan.inspector_org_ids), sorted({s["dept"] for s in draw.pool["slots"]}), day, day
     )
-    now = {i["id"]: list(i["unavailable"]) for i in in_pool}
+    unit_id = draw.result[task.seq]["unit_id"] if draw.result and task.seq is not None else None
+    now: dict[str, str] = {}
+    for i in in_pool:
+        if day.isoformat() in i["unavailable"]:
+            now[i["id"]] = "leave"
+        elif unit_id is not None and unit_id in i["conflicts"]:
+            now[i["id"]] = "conflict"
     for i in out:
-        now[i["inspector_id"]] = [day.isoformat()]
-    return {i["id"]: now.get(i["id"], [day.isoformat()]) for i in draw.pool["inspectors"]}
+        codes = [_POOL_REASON_NOW.get(r, "other") for r in i["reasons"]]
+        now[i["inspector_id"]] = next((c for c in EXCLUDED_NOW_REASONS if c in codes), "other")
+    known = {i["id"] for i in in_pool} | set(now)
+    for i in draw.pool["inspectors"]:
+        if i["id"] not in known:  # no longer among the organisations' inspectors
+            now[i["id"]] = "inactive"
+    return {i["id"]: now[i["id"]] for i in draw.pool["inspectors"] if i["id"] in now}
 
 
 # --------------------------------------------------------------------------------------------- bundle
 
 
 def bundle(draw: Draw) -> dict:
-    """The verification bundle (DRAW_SPEC section 5). The secret is null until the draw is public."""
+    """The verification bundle (DRAW_SPEC section 5) at any stage, each secret null before its time.
+
+    The seed and the server secret appear once the draw is public (published or abandoned); the
+    replacement secret and ``rseed`` once it is closed. /1 draws keep their bundle of version 1.
+    """
+    if draw.has_log:
+        return _bundle_v2(draw)
     revealed = draw.status in PUBLIC_STATUSES
 
     def ts(v: dt.datetime | None) -> str | None:
         return v.isoformat(timespec="seconds") if v else None
 
     return {
-        "spec": SPEC,
+        "spec": draw.spec,
         "draw": {
             "id": draw.public_id,
             "org": draw.org.code,
@@ -564,14 +878,14 @@ def bundle(draw: Draw) -> dict:
         "commitment": draw.commitment,
         "witness": [w.value for w in draw.witnesses],
         "server_secret": draw.server_secret if revealed else None,
-        "seed": draw.seed,
+        "seed": draw.seed if revealed else None,
         "result": draw.result or [],
         "replacements": [
             {
                 "unit_id": r.task.unit.public_id,
                 "slot": r.slot,
                 "round": r.round,
-                "out": r.out_inspector.public_id,
+                "out": r.out_inspector.public_id if r.out_inspector else None,
                 "in": r.in_inspector.public_id,
                 "reason": r.reason,
                 "candidates": r.candidates,
@@ -579,6 +893,80 @@ def bundle(draw: Draw) -> dict:
             for r in draw.replacements
         ],
         "excluded": draw.excluded,
+    }
+
+
+def bundle_status(draw: Draw) -> str:
+    """The bundle's ``draw.status``: committed, drawn, published or closed (an abandoned draw is closed)."""
+    if draw.is_closed:
+        return "closed"
+    if draw.status in PUBLIC_STATUSES:
+        return "published"
+    return "drawn" if draw.result is not None else "committed"
+
+
+def final_assignments(result: list[dict], replacements: list[dict]) -> list[dict]:
+    """``result`` with the replacements applied, as ``{"unit_id", "assignments"}`` per task in task order."""
+    final = [{"unit_id": t["unit_id"], "assignments": [dict(a) for a in t["assignments"]]} for t in result]
+    by_unit = {t["unit_id"]: t for t in final}
+    for r in replacements:
+        task = by_unit.get(r["unit_id"])
+        if task is None:
+            continue
+        for a in task["assignments"]:
+            if a["slot"] == r["slot"]:
+                a["inspector_id"] = r["in"]
+    return final
+
+
+def _bundle_v2(draw: Draw) -> dict:
+    rows = list(
+        db.session.execute(select(DrawEvent).where(DrawEvent.draw_id == draw.id).order_by(DrawEvent.n)).scalars()
+    )
+    log = [e.as_event() for e in rows]
+    first_at = {}
+    for e in log:
+        first_at.setdefault(e["type"], e)
+    published = "publish" in first_at
+    closed = "close" in first_at
+    seed = draw.seed if published else None
+    replacements = [
+        {"seq": i, **e["data"], "at": e["at"]}
+        for i, e in enumerate((e for e in log if e["type"] == "replace"), start=1)
+    ]
+    result = draw.result or []
+
+    def at(kind: str) -> str | None:
+        return first_at[kind]["at"] if kind in first_at else None
+
+    return {
+        "spec": draw.spec,
+        "draw": {
+            "id": draw.public_id,
+            "org": draw.org.code,
+            "item": draw.plan.item.code,
+            "period": draw.period,
+            "status": bundle_status(draw),
+            "committed_at": at("commit"),
+            "drawn_at": at("draw"),
+            "published_at": at("publish"),
+            "closed_at": at("close"),
+            "abandoned_reason": first_at["abandon"]["data"]["reason"] if "abandon" in first_at else None,
+        },
+        "pool": draw.pool,
+        "pool_hash": draw.pool_hash,
+        "commitment": draw.commitment,
+        "replacement_commitment": draw.replacement_commitment,
+        "witness": [e["data"]["value"] for e in log if e["type"] == "witness"],
+        "server_secret": draw.server_secret if published else None,
+        "seed": seed,
+        "replacement_secret": draw.replacement_secret if closed else None,
+        "rseed": engine.replacement_seed(seed, draw.replacement_secret or "") if closed and seed else None,
+        "result": result,
+        "replacements": replacements,
+        "final": final_assignments(result, replacements),
+        "log": log,
+        "log_head": rows[-1].head if rows else engine.head0(draw.public_id),
     }
 
 
@@ -609,8 +997,7 @@ def next_draw_due(org_id: int, today: dt.date | None = None) -> DrawDue:
     today = today or calendar.today()
     nxt = dt.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     period = f"{nxt.year:04d}-{nxt.month:02d}"
-    first, last = calendar.month_bounds(today.year, today.month)
-    window = calendar.last_working_days(today.year, today.month, 2, calendar.db_overrides(first, last))
+    window = due_window(period)
     plans = (
         db.session.execute(
             select(Plan.id).where(

@@ -274,6 +274,21 @@ def pool(public_id: str):
     )
 
 
+def _commit_confirm(plan: Plan, period: str, form: CommitForm, error: str | None = None, status: int = 200):
+    """The confirmation step before freezing (works without JavaScript); asks for the reason when early."""
+    today = calendar.today()
+    return render(
+        "draw/commit_confirm.html",
+        status=status,
+        plan=plan,
+        period=period,
+        form=form,
+        window=services.due_window(period),
+        early=services.is_early(period, today),
+        error=error,
+    )
+
+
 @bp.route("/plans/<public_id>/commit", methods=["POST"])
 @supervisor_required
 def commit(public_id: str):
@@ -284,8 +299,18 @@ def commit(public_id: str):
     if period not in queries.plan_periods(plan):
         flash(_("%(p)s 不在本计划的时间范围内", p=period), "error")
         return after_post(url_for("draw.plan_detail", public_id=plan.public_id))
+    existing = services.live_draw(plan, period)
+    if existing is not None:  # committed already (another tab, another supervisor): no second confirmation
+        flash(_("本期已有抽取记录，不能重复抽取"), "warning")
+        return after_post(url_for("draw.ceremony", public_id=existing.public_id))
+    if form.confirmed.data != "1":
+        return _commit_confirm(plan, period, form)
+    early_reason = (form.early_reason.data or "").strip()
+    if services.is_early(period, calendar.today()) and not early_reason:
+        apply_errors(form, {"early_reason": _("提前抽取必须写明原因")})
+        return _commit_confirm(plan, period, form, status=422)
     try:
-        draw = services.commit(current_user, plan, period)
+        draw = services.commit(current_user, plan, period, early_reason=early_reason or None)
         db.session.commit()
     except DrawError as e:
         db.session.rollback()
@@ -294,18 +319,30 @@ def commit(public_id: str):
             return after_post(url_for("draw.ceremony", public_id=e.draw.public_id))
         flash(e.message, "error")
         return after_post(url_for("draw.pool", public_id=plan.public_id, period=period))
-    flash(_("名录已冻结，承诺值已生成。请见证人输入随机数值后抽取。"), "success")
+    # no flash: the ceremony page's banner follows the step (it says the pool is frozen while it is the step)
     return after_post(url_for("draw.ceremony", public_id=draw.public_id))
 
 
 # ------------------------------------------------------------------------------------------ ceremony
 
 
-def _replace_form(row, data: dict | None = None) -> ReplaceForm:
+def _replace_form(row, data: dict | None = None, draw: Draw | None = None) -> ReplaceForm:
+    """The 递补 form of one task: its held slots, and (/2) the slots left empty at the draw."""
     form = ReplaceForm(formdata=None, data=data or {})
-    form.slot.choices = choices(
-        (str(a.slot), f"{SLOT_ROLE.get(a.role, a.role)} {a.inspector.name}（{dept_label(a.dept)}）") for a in row.active
-    )
+    options = [
+        (a.slot, f"{SLOT_ROLE.get(a.role, a.role)} {a.inspector.name}（{dept_label(a.dept)}）") for a in row.active
+    ]
+    if draw is not None and draw.has_log:
+        held = {a.slot for a in row.active}
+        for k, slot in enumerate(draw.pool.get("slots", [])):
+            if k not in held:
+                label = _(
+                    "%(role)s（空缺，%(dept)s）",
+                    role=SLOT_ROLE.get(slot["role"], slot["role"]),
+                    dept=dept_label(slot["dept"]),
+                )
+                options.append((k, label))
+    form.slot.choices = choices((str(k), label) for k, label in sorted(options, key=lambda o: o[0]))
     return form
 
 
@@ -318,6 +355,7 @@ def _ceremony(
     replace_form: ReplaceForm | None = None,
     notice: str | None = None,
     error: str | None = None,
+    confirm: str | None = None,
     status: int = 200,
 ):
     rows = queries.result_rows(draw) if draw.result is not None else []
@@ -326,7 +364,7 @@ def _ceremony(
         if row.task.public_id == replace_for and replace_form is not None:
             replace_forms[row.task.public_id] = replace_form
         else:
-            replace_forms[row.task.public_id] = _replace_form(row)
+            replace_forms[row.task.public_id] = _replace_form(row, draw=draw)
     return render(
         "draw/ceremony.html",
         block="ceremony",
@@ -343,8 +381,16 @@ def _ceremony(
         replace_for=replace_for,
         notice=notice,
         error=error,
+        confirm=confirm,
+        head=services.current_head(draw),
+        close_blockers=len(services.close_blockers(draw)) if draw.status.value == "published" else 0,
         big=request.args.get("big") == "1",
     )
+
+
+def _confirmed() -> bool:
+    """The step was confirmed: by hx-confirm (htmx adds ``confirmed=1``) or on the confirmation box (no JS)."""
+    return request.form.get("confirmed") == "1"
 
 
 def _done(draw: Draw, notice: str):
@@ -397,6 +443,8 @@ def witness(public_id: str):
 def perform(public_id: str):
     draw = _draw_or_404(public_id)
     EmptyForm().validate()
+    if not _confirmed():
+        return _ceremony(draw, confirm="draw")
     try:
         services.perform(current_user, draw)
         n = len(draw.result or [])
@@ -412,6 +460,8 @@ def perform(public_id: str):
 def publish(public_id: str):
     draw = _draw_or_404(public_id)
     EmptyForm().validate()
+    if not _confirmed():
+        return _ceremony(draw, confirm="publish")
     try:
         services.publish(current_user, draw)
         db.session.commit()
@@ -419,6 +469,22 @@ def publish(public_id: str):
         db.session.rollback()
         return _refused(draw, e.message)
     return _done(draw, _("已公布：检查任务、服务器密钥和验证数据包已向社会公开。"))
+
+
+@bp.route("/d/<public_id>/close", methods=["POST"])
+@supervisor_required
+def close(public_id: str):
+    draw = _draw_or_404(public_id)
+    EmptyForm().validate()
+    if not _confirmed():
+        return _ceremony(draw, confirm="close")
+    try:
+        services.close(current_user, draw)
+        db.session.commit()
+    except DrawError as e:
+        db.session.rollback()
+        return _refused(draw, e.message)
+    return _done(draw, _("本次抽取已结束：递补密钥已公开，任何人可核验每一次递补；不能再递补。"))
 
 
 @bp.route("/d/<public_id>/abandon", methods=["POST"])
@@ -431,6 +497,8 @@ def abandon(public_id: str):
     if not reason:
         apply_errors(form, {"reason": _("放弃抽取必须填写原因")})
         return _ceremony(draw, abandon_form=form, status=422)
+    if not _confirmed():
+        return _ceremony(draw, abandon_form=form, confirm="abandon")
     try:
         services.abandon(current_user, draw, reason)
         db.session.commit()
@@ -439,7 +507,7 @@ def abandon(public_id: str):
         db.session.refresh(draw)
         apply_errors(form, {FORM: e.message})
         return _ceremony(draw, abandon_form=form, status=422)
-    return _done(draw, _("本次抽取已放弃。放弃原因、服务器密钥和已抽取的结果均已公开。"))
+    return _done(draw, _("本次抽取已放弃并结束。放弃原因、密钥和已抽取的结果均已公开。"))
 
 
 @bp.route("/d/<public_id>/t/<task_id>/replace", methods=["POST"])
@@ -454,7 +522,7 @@ def replace(public_id: str, task_id: str):
     reason = (form.reason.data or "").strip()
     slot = int(form.slot.data) if (form.slot.data or "").isdigit() else -1
     row = next(r for r in queries.result_rows(draw) if r.task.id == task.id)
-    shown = _replace_form(row, {"slot": form.slot.data, "reason": form.reason.data})
+    shown = _replace_form(row, {"slot": form.slot.data, "reason": form.reason.data}, draw=draw)
     if not reason:
         apply_errors(shown, {"reason": _("递补抽取必须填写原因")})
         return _ceremony(draw, replace_for=task.public_id, replace_form=shown, status=422)
@@ -472,7 +540,7 @@ def replace(public_id: str, task_id: str):
             "递补抽取完成：%(unit)s 的%(role)s由 %(out)s 改为 %(new)s",
             unit=task.unit.name,
             role=SLOT_ROLE.get(_slot_role(draw, slot), ""),
-            out=rep.out_inspector.name,
+            out=rep.out_inspector.name if rep.out_inspector else _("（空缺）"),
             new=rep.in_inspector.name,
         ),
     )
@@ -486,7 +554,7 @@ def _slot_role(draw: Draw, slot: int) -> str:
 @bp.route("/d/<public_id>/bundle.json")
 @login_required
 def bundle(public_id: str):
-    """The verification bundle at any stage (the secret is null until the draw is public)."""
+    """The verification bundle at any stage (each secret null before its time: DRAW_SPEC section 1)."""
     draw = _draw_or_404(public_id)
     body = json.dumps(services.bundle(draw), ensure_ascii=False, indent=2)
     return Response(

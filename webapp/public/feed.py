@@ -1,5 +1,6 @@
-"""The Atom feed (RFC 4287) of the public site: newly published draws and results, and the audit log's anchors
-(审计日志校验值, webapp/audit.py).
+"""The Atom feeds (RFC 4287) of the public site: newly published draws and results, and the audit log's anchors
+(审计日志校验值, webapp/audit.py); and the draw register's feed (抽取公示名册, every committed draw with its
+log heads, ``register_entries``).
 
 A result's entry is dated when it went public (published, or its publication deadline came; see
 ``webapp.public.results``), so a result under 公示前审核 appears only once it is public.
@@ -89,7 +90,40 @@ def version(items: list[Entry]) -> str:
     return queries.etag_for("feed", *(repr(e) for e in items))
 
 
-def render_atom(items: list[Entry]) -> bytes:
+def register_entries(listing: queries.RegisterPage) -> list[Entry]:
+    """The public register's rows as entries (抽取公示名册): one per committed draw, updated at its last event.
+
+    The summary carries the same fields as the page (status, pool_hash, both commitments, the early reason)
+    and one line per event: ``n type at head``, so outsiders can archive the heads as they appear.
+    """
+    out = []
+    for r in listing.rows:
+        link = url_for("public.register", _external=True) + f"#d-{r.public_id}"
+        lines = [
+            f"{r.org_name} · {r.item_name} · {r.period}",
+            f"status: {r.status}" + (" (abandoned)" if r.abandoned else ""),
+            f"pool_hash: {r.pool_hash}",
+            f"commitment: {r.commitment}",
+            f"replacement_commitment: {r.replacement_commitment}",
+        ]
+        if r.early_reason:
+            lines.append(_("提前抽取原因") + f": {r.early_reason}")
+        lines += [f"{e.n} {e.type} {e.at} {e.head}" for e in r.events]
+        out.append(
+            Entry(
+                id=link,
+                title=_("%(org)s %(period)s 抽取记录 %(id)s", org=r.org_name, period=r.period, id=r.public_id),
+                link=link,
+                updated=_utc(dt.datetime.strptime(r.updated, "%Y-%m-%dT%H:%M:%SZ")) if r.updated else _utc(None),
+                summary="\n".join(lines),
+            )
+        )
+    return out
+
+
+def render_atom(
+    items: list[Entry], *, feed_id: str | None = None, title: str | None = None, self_url: str | None = None
+) -> bytes:
     ET.register_namespace("", ATOM)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -100,10 +134,11 @@ def render_atom(items: list[Entry]) -> bytes:
 
     feed = ET.Element(f"{{{ATOM}}}feed")
     feed.set("{http://www.w3.org/XML/1998/namespace}lang", "zh-Hans")
-    sub(feed, "id", url_for("public.feed", _external=True))
-    sub(feed, "title", _("“双随机、一公开”公开信息"))
+    self_url = self_url or url_for("public.feed", _external=True)
+    sub(feed, "id", feed_id or self_url)
+    sub(feed, "title", title or _("“双随机、一公开”公开信息"))
     sub(feed, "updated", max((e.updated for e in items), default=_utc(None)).isoformat())
-    sub(feed, "link", rel="self", href=url_for("public.feed", _external=True))
+    sub(feed, "link", rel="self", href=self_url)
     sub(feed, "link", rel="alternate", href=url_for("public.index", _external=True))
     author = sub(feed, "author")
     sub(author, "name", _("双随机、一公开"))

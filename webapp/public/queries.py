@@ -16,7 +16,7 @@ from webapp.auth.models import Organisation
 from webapp.catalog.models import ItemVersion
 from webapp.draw import queries as draw_queries
 from webapp.draw import services as draw_services
-from webapp.draw.models import Draw, Replacement
+from webapp.draw.models import SPEC_V1, Draw, DrawEvent, Replacement
 from webapp.draw.plans import STRATA
 from webapp.extensions import db
 from webapp.inspections.people import People
@@ -112,7 +112,11 @@ def draw_version(draw: Draw) -> tuple[str, dt.datetime | None]:
         .join(Task, Task.id == TaskAssignment.task_id)
         .where(Task.draw_id == draw.id)
     ).scalar()
-    stamps = [t for t in (draw.published_at, draw.abandoned_at, last_rep_at, units_at, inspectors_at) if t is not None]
+    stamps = [
+        t
+        for t in (draw.published_at, draw.abandoned_at, draw.closed_at, last_rep_at, units_at, inspectors_at)
+        if t is not None
+    ]
     last = max(stamps) if stamps else None
     version = ":".join(
         str(x)
@@ -120,6 +124,7 @@ def draw_version(draw: Draw) -> tuple[str, dt.datetime | None]:
             draw.public_id,
             draw.status.value,
             draw.published_at,
+            draw.closed_at,
             n,
             last_rep_id,
             units_at,
@@ -183,7 +188,8 @@ class PublicDraw:
     witnesses: list[PublicWitness]
     tasks: list[PublicTask]
     summary: dict
-    strata: list[tuple[str, int, int]] = field(default_factory=list)  # (stratum, units in pool, quota)
+    # (stratum, units in pool, quota, units drawn): what was drawn is shown beside the quota, never as it
+    strata: list[tuple[str, int, int, int]] = field(default_factory=list)
     replacement_count: int = 0
     names: Names = field(default_factory=Names, repr=False)  # the unmasked names, for scrubbing only
 
@@ -210,7 +216,7 @@ def draw_page(draw: Draw) -> PublicDraw:
             PublicReplacement(
                 slot=r.slot,
                 round=r.round,
-                out_name=mask_name(r.out_inspector.name),
+                out_name=mask_name(r.out_inspector.name) if r.out_inspector else "",
                 in_name=mask_name(r.in_inspector.name),
                 reason=scrub(r.reason, names),
                 at=r.created_at,
@@ -231,7 +237,12 @@ def draw_page(draw: Draw) -> PublicDraw:
         )
     summary = draw_queries.pool_summary(draw)
     keys = sorted(set(summary["per_stratum"]) | set(summary["quotas"]), key=_stratum_order)
-    strata = [(k, summary["per_stratum"].get(k, 0), int(summary["quotas"].get(k, 0))) for k in keys]
+    stratum_of = {u["id"]: u["stratum"] for u in draw.pool.get("units", [])}
+    drawn: dict[str, int] = {}
+    for t in draw.result or []:
+        k = stratum_of.get(t["unit_id"], "")
+        drawn[k] = drawn.get(k, 0) + 1
+    strata = [(k, summary["per_stratum"].get(k, 0), int(summary["quotas"].get(k, 0)), drawn.get(k, 0)) for k in keys]
     witnesses = [PublicWitness(w.seq, mask_name(w.name), w.role, w.value) for w in draw.witnesses]
     return PublicDraw(
         draw=draw,
@@ -256,12 +267,127 @@ def public_bundle(draw: Draw) -> dict:
     masked bundle verifies exactly like the internal export.
     """
     data = draw_services.bundle(draw)
+    if draw.has_log:  # /2: reasons were masked when logged (they are hashed into the log as published)
+        return data
     names = personal_names(draw)
     for r in data.get("replacements", []):
         r["reason"] = scrub(r.get("reason"), names)
     if data["draw"].get("abandoned_reason"):
         data["draw"]["abandoned_reason"] = scrub(data["draw"]["abandoned_reason"], names)
     return data
+
+
+# ------------------------------------------------------------------------------------ the register
+
+
+@dataclass
+class RegisterEvent:
+    n: int
+    type: str
+    at: str
+    head: str
+    data: dict | None  # None while hidden: only the commit event's data before publication
+
+
+@dataclass
+class RegisterRow:
+    public_id: str
+    org_name: str
+    item_name: str
+    period: str
+    status: str  # committed, drawn, published, closed (the bundle's status)
+    abandoned: bool
+    pool_hash: str
+    commitment: str
+    replacement_commitment: str | None
+    early_reason: str | None
+    events: list[RegisterEvent]
+    public: bool
+
+    @property
+    def head(self) -> str | None:
+        return self.events[-1].head if self.events else None
+
+    @property
+    def updated(self) -> str | None:
+        return self.events[-1].at if self.events else None
+
+
+@dataclass
+class RegisterPage:
+    rows: list[RegisterRow]
+    page: int
+    has_next: bool
+
+
+def register(page: int = 1, per_page: int = PER_PAGE) -> RegisterPage:
+    """Every committed /2 draw from its commitment on, newest commitment first, with its log heads.
+
+    Event data other than the commit event's stay hidden until the draw is published. Free text (the early
+    reason) has personal names masked; ids are opaque and names never appear.
+    """
+    page = max(1, page)
+    draws = list(
+        db.session.execute(
+            select(Draw)
+            .where(Draw.spec != SPEC_V1)
+            .order_by(Draw.committed_at.desc(), Draw.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        ).scalars()
+    )
+    has_next = len(draws) > per_page
+    draws = draws[:per_page]
+    events: dict[int, list[DrawEvent]] = {}
+    if draws:
+        q = select(DrawEvent).where(DrawEvent.draw_id.in_([d.id for d in draws])).order_by(DrawEvent.n)
+        for e in db.session.execute(q).scalars():
+            events.setdefault(e.draw_id, []).append(e)
+    versions = {
+        v.id: v.name
+        for v in db.session.execute(
+            select(ItemVersion).where(ItemVersion.id.in_({d.item_version_id for d in draws}))
+        ).scalars()
+    }
+    people = People()
+    names: dict[int, Names] = {}
+    rows = []
+    for d in draws:
+        public = d.status in PUBLIC_STATUSES
+        early = None
+        if d.early_reason:
+            if d.org_id not in names:
+                names[d.org_id] = people.of_org(d.org_id)
+            early = scrub(d.early_reason, names[d.org_id])
+        rows.append(
+            RegisterRow(
+                public_id=d.public_id,
+                org_name=d.org.name,
+                item_name=versions.get(d.item_version_id, ""),
+                period=d.period,
+                status=draw_services.bundle_status(d),
+                abandoned=d.abandoned_reason is not None,
+                pool_hash=d.pool_hash,
+                commitment=d.commitment,
+                replacement_commitment=d.replacement_commitment,
+                early_reason=early,
+                events=[
+                    RegisterEvent(e.n, e.type, e.at, e.head, e.data if public or e.type == "commit" else None)
+                    for e in events.get(d.id, [])
+                ],
+                public=public,
+            )
+        )
+    return RegisterPage(rows, page, has_next)
+
+
+def register_version(listing: RegisterPage) -> tuple[str, dt.datetime | None]:
+    """A version key of a register page and its last change (its newest event)."""
+    key = etag_for("register", listing.page, listing.has_next, *((r.public_id, r.status, r.head) for r in listing.rows))
+    stamps = [
+        dt.datetime.strptime(r.updated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC) for r in listing.rows if r.updated
+    ]
+    return key, max(stamps) if stamps else None
 
 
 def etag_for(*parts: object) -> str:

@@ -264,6 +264,31 @@ def audit_anchors():
     )
 
 
+@bp.get("/register")
+@public
+def register():
+    """抽取公示名册: every committed draw from its commitment on, with the heads of its ceremony log."""
+    listing = queries.register(_page_arg())
+    version, last = queries.register_version(listing)
+    return conditional(version, last, lambda: render("public/register.html", listing=listing))
+
+
+@bp.get("/register.atom")
+@public
+def register_feed():
+    """The register as an Atom feed, so outsiders can archive the heads as they appear."""
+    listing = queries.register(1)
+    version, last = queries.register_version(listing)
+    items = atom.register_entries(listing)
+    url = url_for("public.register_feed", _external=True)
+
+    def build() -> Response:
+        body = atom.render_atom(items, feed_id=url, title=_("抽取公示名册"), self_url=url)
+        return Response(body, mimetype="application/atom+xml")
+
+    return conditional("register.atom:" + version, last, build)
+
+
 @bp.get("/feed.atom")
 @public
 def feed():

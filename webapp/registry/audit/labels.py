@@ -8,6 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 # Action codes → Chinese. Unknown codes are shown as they are (see queries.action_label).
 ACTION_LABELS: dict[str, Any] = {
+    "offline.import": _l("导入未同步数据"),
+    "calendar.year_entered": _l("录入节假日安排"),
+    "calendar.year_confirmed": _l("确认暂无节假日安排"),
     "unit.created": _l("新增检查对象"),
     "unit.updated": _l("修改检查对象"),
     "unit.status_changed": _l("变更检查对象状态"),
@@ -32,6 +35,7 @@ ACTION_LABELS: dict[str, Any] = {
     "org.updated": _l("修改机构"),
     "inspection.finding_delete": _l("删除检查发现的问题"),
     "draw.abandoned": _l("放弃抽取"),
+    "draw.closed": _l("结束抽取（公开递补密钥）"),
     "draw.replaced": _l("递补抽取"),
     "item.deactivated": _l("停用抽查事项"),
     "org.deactivated": _l("停用机构"),
