@@ -107,7 +107,8 @@ def scene(db) -> Scene:
     }
     mine = make_inspector(org_a, user=people["inspector"])
     make_inspector(org_a, user=people["other_inspector"])
-    theirs = make_inspector(org_b, user=make_user(org_b, Role.INSPECTOR))
+    their_user = make_user(org_b, Role.INSPECTOR)
+    theirs = make_inspector(org_b, user=their_user)
     item = make_item(zhidui)
     version = item.current.id
     secret = _draw(org_a, item, DrawStatus.DRAWN)
@@ -129,6 +130,9 @@ def scene(db) -> Scene:
         "own_export": ExportJob(kind="tasks", created_by_id=people["supervisor"].id),
         "own_import": ImportJob(kind="units", org_id=org_a.id, filename="units.xlsx"),
         "other_import": ImportJob(kind="units", org_id=org_b.id, filename="units.xlsx"),
+        "own_inspector_user": people["inspector"],
+        "other_inspector_user": their_user,
+        "own_supervisor_user": people["supervisor"],
         "own_event": audit.record(people["supervisor"], "unit.updated", ("unit", "1"), {}, org_id=org_a.id),
         "other_event": audit.record(people["other_supervisor"], "unit.updated", ("unit", "2"), {}, org_id=org_b.id),
         "system_event": audit.record(None, "calendar.override_set", ("calendar_override", "2026-10-01"), {}),
@@ -171,6 +175,10 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("can_view_export", "own_export", who("supervisor")),
     ("can_view_import", "own_import", SUPERVISORS_OF_A | who("admin")),
     ("can_view_import", "other_import", who("supervisor_above", "other_supervisor", "admin")),
+    # offline devices: their reports on the 工作台 and the outbox import (supervisors, not admins)
+    ("supervises_inspector", "own_inspector_user", SUPERVISORS_OF_A),
+    ("supervises_inspector", "other_inspector_user", SUPERVISORS_OF_B),
+    ("supervises_inspector", "own_supervisor_user", set()),
     # the audit log
     ("can_view_audit_event", "own_event", SUPERVISORS_OF_A | who("admin")),
     ("can_view_audit_event", "other_event", who("supervisor_above", "other_supervisor", "admin")),

@@ -180,6 +180,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.publication.views import bp as publication_bp
 
     app.register_blueprint(publication_bp)
+    from webapp.offline.views import bp as offline_bp
+
+    app.register_blueprint(offline_bp)
 
 
 def _asset_url(app: Flask):
@@ -296,7 +299,8 @@ def _register_hooks(app: Flask) -> None:
         if request.endpoint == "static":
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         elif current_user.is_authenticated:
-            response.headers.setdefault("Cache-Control", "no-store")
+            # never in a shared cache; the phone keeps its pack in Cache Storage (static/sw.js), not the HTTP cache
+            response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
     def error_page(code: int, title: str, message: str):
@@ -308,10 +312,24 @@ def _register_hooks(app: Flask) -> None:
 
     from flask_babel import lazy_gettext as _l
 
+    from webapp.offline.views import session_expired
+
+    def unauthorized(e):
+        if request.headers.get("X-Client-Id"):  # a queued change from the phone: it keeps it and asks to log in
+            return session_expired()
+        return error_page(401, _l("请先登录"), _l("登录已过期，请重新登录。"))(e)
+
+    csrf_failed = error_page(400, _l("页面已过期"), _l("表单已过期，请刷新页面后重新提交。"))
+
+    def csrf_error(e):
+        if request.headers.get("X-Client-Id") and not current_user.is_authenticated:
+            return session_expired()  # the session is gone with its token: logging in again is what helps
+        return csrf_failed(e)
+
     app.register_error_handler(400, error_page(400, _l("请求有误"), _l("请求无法处理，请返回重试。")))
-    app.register_error_handler(401, error_page(401, _l("请先登录"), _l("登录已过期，请重新登录。")))
+    app.register_error_handler(401, unauthorized)
     app.register_error_handler(403, error_page(403, _l("无权访问"), _l("您的账号没有权限执行此操作。")))
     app.register_error_handler(404, error_page(404, _l("页面不存在"), _l("找不到该页面或记录。")))
     app.register_error_handler(413, error_page(413, _l("文件太大"), _l("上传的文件超过了大小限制。")))
     app.register_error_handler(429, error_page(429, _l("操作过于频繁"), _l("尝试次数过多，请稍后再试。")))
-    app.register_error_handler(CSRFError, error_page(400, _l("页面已过期"), _l("表单已过期，请刷新页面后重新提交。")))
+    app.register_error_handler(CSRFError, csrf_error)

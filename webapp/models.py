@@ -9,5 +9,6 @@ from webapp.catalog.models import ChecklistPoint, Item, ItemVersion  # noqa: F40
 from webapp.dashboard.models import ExportJob  # noqa: F401
 from webapp.draw.models import Draw, DrawWitness, Plan, Replacement  # noqa: F401
 from webapp.inspections.models import ChecklistAnswer, Finding, Inspection, Photo, Signature  # noqa: F401
+from webapp.offline.models import DeviceReport, SyncLedger  # noqa: F401
 from webapp.rectification.models import FollowUp, OrderCounter, OrgNoticeSettings, RectificationOrder  # noqa: F401
 from webapp.tasks.models import Task, TaskAssignment  # noqa: F401

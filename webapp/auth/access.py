@@ -23,6 +23,9 @@ The rules, in words:
 - **The menu** follows the same lines: :func:`can_supervise_cases` (draws, orders, dashboard, 公示,
   numbering), :func:`can_keep_registers` (两库一单, data quality, audit log), :func:`can_administer`
   (organisations, users, calendar), :func:`has_task_list` (我的任务).
+- **Offline devices.** A supervisor sees the device reports of the inspectors of their organisation subtree and
+  may import an outbox file one of them exported (:func:`supervises_inspector`); a device's own reports and
+  ledger rows are its user's.
 
 This module sits in ``auth``, below the packages whose objects it judges: it reads their attributes and
 relationships only (``task.active_assignments``, ``assignment.inspector.user_id``, ``draw.is_public`` …) and
@@ -206,6 +209,18 @@ def can_view_export(user: Who, job: ExportJob) -> bool:
 def can_view_import(user: Who, job: ImportJob) -> bool:
     """An import job is seen by the register keepers (supervisors, admins) who manage its organisation."""
     return can_keep_registers(user) and can_manage_org(user, job.org_id)
+
+
+# ------------------------------------------------------------------------------------- offline devices
+
+
+def supervises_inspector(user: Who, other: User | None) -> bool:
+    """A supervisor oversees the inspectors of their organisation subtree: sees their devices' reports on the
+    工作台 and may import an outbox one of them exported (applied as that inspector)."""
+    me = signed_in(user)
+    if me is None or other is None or not can_supervise_cases(me) or other.role != Role.INSPECTOR:
+        return False
+    return can_manage_org(me, other.org_id)
 
 
 # -------------------------------------------------------------------------------------------- audit log

@@ -28,7 +28,8 @@ def _guard(view: Callable, roles: frozenset[Role] | None) -> Callable:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any):
         if not current_user.is_authenticated:
-            if request.headers.get("HX-Request"):
+            # htmx and queued changes from the phone (X-Client-Id: answered with JSON) get 401, not the login page
+            if request.headers.get("HX-Request") or request.headers.get("X-Client-Id"):
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if roles is not None and current_user.role not in roles:

@@ -13,6 +13,7 @@ from webapp.draw.labels import draw_globals
 from webapp.draw.services import next_draw_due
 from webapp.extensions import db
 from webapp.home.queries import my_tasks
+from webapp.offline.queries import device_overview
 from webapp.registry.units.queries import quality_report
 from webapp.tasks.queries import month_task_counts
 from webapp.web import render
@@ -28,11 +29,15 @@ def home():
         return redirect(url_for("core.me"))
     today = calendar.today()
     quality, _per_org = quality_report(current_user)
+    devices, unreported = device_overview(current_user) if access.can_supervise_cases(current_user) else ([], 0)
     return render(
         "core/home.html",
+        devices=devices,
+        unreported=unreported,
         due=next_draw_due(current_user.org_id, today),
         counts=month_task_counts(current_user, today),
         quality=quality,
+        unknown_calendar_year=calendar.upcoming_unknown_year(today),
         **draw_globals(),
     )
 
