@@ -197,3 +197,26 @@ def test_an_inspector_of_the_reinspection_task_only_may_record_the_outcome(clien
     assert resp.status_code == 303
     db.session.expire_all()
     assert db.session.get(RectificationOrder, order.id).status == OrderStatus.RECTIFIED
+
+
+def test_a_failed_point_without_a_finding_prefills_the_order_with_its_text_note_and_basis(client, login_as, world, db):
+    from webapp.catalog.models import ChecklistPoint
+    from webapp.inspections.models import Answer, ChecklistAnswer
+
+    insp = world.inspection
+    point = ChecklistPoint(
+        item_version_id=world.task.item_version_id,
+        seq=99,
+        dept="fire",
+        text="安全出口畅通",
+        basis="《消防法》第二十八条",
+    )
+    db.session.add(point)
+    db.session.flush()
+    db.session.add(
+        ChecklistAnswer(inspection_id=insp.id, point_id=point.id, answer=Answer.FAILS, note="三楼安全出口上锁")
+    )
+    db.session.commit()
+    login_as(world.lead_user)
+    html = client.get(f"/notices/new/{insp.id}").get_data(as_text=True)
+    assert "安全出口畅通：三楼安全出口上锁" in html and "《消防法》第二十八条" in html

@@ -51,3 +51,10 @@ SIGNER_ROLE = {
     SignerRole.UNIT: _l("被检查单位随同人员"),
     SignerRole.INSPECTOR: _l("执法检查人员"),
 }
+# why the phone gave no position at check-in: the code the page sends → what the record says
+LOCATION_ERRORS = {
+    "denied": _l("定位被拒绝"),
+    "unavailable": _l("无法获取位置"),
+    "timeout": _l("定位超时"),
+    "unsupported": _l("设备不支持定位"),
+}

@@ -13,7 +13,20 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from webapp.db import JSONText, UTCDateTime, created_at, intpk, str40, str_enum, utcnow
@@ -98,8 +111,14 @@ class Inspection(Model):
     )
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    # check-in (签到): time and position, or why there is no position
+    # check-in (签到): time and position, or why there is no position. ``checkin_at`` is the phone's clock when
+    # 开始检查 was tapped if that is plausible, else the server's receipt time (``checkin_note`` says why);
+    # a check-in recorded without network (``checkin_offline``) reaches the server later (``checkin_received_at``).
     checkin_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    checkin_received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    checkin_device_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # as the phone sent it
+    checkin_offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    checkin_note: Mapped[str | None] = mapped_column(String(200))  # e.g. the device time was not plausible
     checkin_lat: Mapped[float | None] = mapped_column(Float)
     checkin_lon: Mapped[float | None] = mapped_column(Float)
     checkin_accuracy: Mapped[float | None] = mapped_column(Float)  # metres
@@ -170,6 +189,7 @@ class Finding(Model):
 
     id: Mapped[intpk]
     public_id: Mapped[str40] = mapped_column(unique=True, default=new_token)
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)  # made on the phone; a retry is one
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     point_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_point.id"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -222,6 +242,7 @@ class Signature(Model):
 
     id: Mapped[intpk]
     public_id: Mapped[str40] = mapped_column(unique=True, default=new_token)
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)  # made on the phone; a retry is one
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     role: Mapped[SignerRole] = mapped_column(str_enum(SignerRole, "signer_role"))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))

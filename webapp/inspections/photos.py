@@ -4,7 +4,6 @@ who may see the task. URLs carry an unguessable token (the photo's ``public_id``
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Any
 
 from flask_babel import gettext as _
@@ -16,7 +15,7 @@ from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.inspections import images as photos
 from webapp.inspections.models import Finding, Photo
-from webapp.inspections.record import InspectionError, TaskContext, require_draft, started
+from webapp.inspections.record import Conflict, InspectionError, TaskContext, optional_uuid, require_draft, started
 
 MAX_PHOTOS_PER_FINDING = 20
 MAX_EXIF_BYTES = 64 * 1024
@@ -43,19 +42,16 @@ def add_photo(
 ) -> Photo:
     """Check, strip and store one photo for ``finding``. A retried upload (same client UUID) is one photo."""
     insp = started(ctx)
-    require_draft(insp)
-    cu = None
-    if client_uuid:
-        try:
-            cu = str(uuid.UUID(str(client_uuid)))
-        except ValueError:
-            cu = None
+    cu = optional_uuid(client_uuid)
     if cu:
         existing = db.session.execute(select(Photo).where(Photo.client_uuid == cu)).scalar_one_or_none()
         if existing is not None:
-            if existing.finding_id != finding.id:
-                raise InspectionError(_("该照片编号已被使用。"))
-            return existing
+            if existing.finding_id != finding.id or (
+                data and existing.original_sha256 not in (None, hashlib.sha256(data).hexdigest())
+            ):
+                raise Conflict(_("该照片编号已用于另一张照片或另一个问题。"))
+            return existing  # a retried upload: the photo already stored
+    require_draft(insp)
     if not data:
         raise InspectionError({"photo": _("请选择或拍摄一张照片。")})
     if len(finding.photos) >= MAX_PHOTOS_PER_FINDING:

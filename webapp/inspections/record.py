@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import math
 import uuid
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from webapp.calendar import SHANGHAI
 from webapp.inspections.models import TRANSITIONS, CheckResult, Inspection, InspectionStatus, Signature
 from webapp.registry.models import Inspector
 from webapp.tasks.models import Task, TaskAssignment
@@ -32,6 +34,15 @@ class Immutable(ConflictError, InspectionError):
 
 class Conflict(ConflictError, InspectionError):
     """Same client UUID, different content (HTTP 409)."""
+
+
+class SeenMismatch(Conflict):
+    """A signature's ``seen`` (what the screen showed) differs from the stored record (HTTP 409, nothing stored);
+    ``differences`` lists each difference in Chinese."""
+
+    def __init__(self, message: str, differences: list[str]) -> None:
+        super().__init__({"seen": message})
+        self.differences = differences
 
 
 @dataclass
@@ -56,7 +67,7 @@ def started(ctx: TaskContext) -> Inspection:
     return ctx.inspection
 
 
-# The results that order rectification: they need at least one finding, and they are the only ones an order
+# The results that order rectification: they need a 不符合 point or a finding, and they are the only ones an order
 # (责令立即改正 / 责令限期改正) may be issued on.
 NEEDS_PROBLEMS = frozenset({CheckResult.IMMEDIATE, CheckResult.DEADLINE})
 
@@ -99,6 +110,60 @@ def parse_uuid(raw: Any) -> str:
         raise InspectionError({"client_uuid": _("记录编号无效，请刷新页面后重试。")}) from None
 
 
+def optional_uuid(raw: Any) -> str | None:
+    """A client id (``X-Client-Id`` or a form's ``client_uuid``) in canonical form; None when absent or invalid."""
+    if not raw:
+        return None
+    try:
+        return str(uuid.UUID(str(raw)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def draft_uuid(secret: str | bytes, task_public_id: str, user_id: int) -> str:
+    """The client UUID of the record this user starts on this task: the same on the task page and on the empty
+    draft of the day's pack (so a check-in made offline and the submit queued after it name one record), and not
+    guessable without the server's secret."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, f"checkin:{task_public_id}:{user_id}".encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+# ------------------------------------------------------------------------------------------- check-in time
+
+# A phone's clock may run ahead a little; a check-in time further ahead of the server's receipt is not plausible.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def parse_device_time(raw: Any) -> dt.datetime | None:
+    """The phone's clock (ISO 8601 with an offset) as UTC; None when absent, unreadable or without an offset."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return None
+    return value.astimezone(dt.UTC)
+
+
+def checkin_time(
+    device_at: dt.datetime | None, received_at: dt.datetime, earliest: dt.datetime | None
+) -> tuple[dt.datetime, str | None]:
+    """The check-in time to record and, when the phone's time was not taken, the note saying why.
+
+    The phone's time counts when it is plausible: not after the receipt + ``CLOCK_SKEW`` and not before the task
+    existed (``earliest``: its draw or creation). Otherwise the server's receipt time, with a note.
+    """
+    if device_at is None:
+        return received_at, None
+    if device_at <= received_at + CLOCK_SKEW and (earliest is None or device_at >= earliest):
+        return device_at, None
+    shown = device_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return received_at, _("手机时间（%(t)s）不可信，签到时间按服务器收到的时间记录。", t=shown)
+
+
 # ------------------------------------------------------------------------------------------- content
 
 
@@ -113,13 +178,7 @@ def content_of(insp: Inspection) -> dict:
         "task": insp.task.public_id,
         "supersedes": insp.supersedes.client_uuid if insp.supersedes else None,
         "supersede_reason": insp.supersede_reason,
-        "checkin": {
-            "at": _iso(insp.checkin_at),
-            "lat": insp.checkin_lat,
-            "lon": insp.checkin_lon,
-            "accuracy": insp.checkin_accuracy,
-            "location_note": insp.location_note,
-        },
+        "checkin": _checkin_content(insp),
         "partner": {
             "inspector": insp.partner_inspector.public_id if insp.partner_inspector else None,
             "presence": insp.partner_presence.value if insp.partner_presence else None,
@@ -152,6 +211,22 @@ def content_of(insp: Inspection) -> dict:
         "category": insp.category.value if insp.category else None,
         "remarks": insp.remarks,
     }
+
+
+def _checkin_content(insp: Inspection) -> dict:
+    entry: dict[str, Any] = {
+        "at": _iso(insp.checkin_at),
+        "lat": insp.checkin_lat,
+        "lon": insp.checkin_lon,
+        "accuracy": insp.checkin_accuracy,
+        "location_note": insp.location_note,
+    }
+    if insp.checkin_offline or insp.checkin_note:  # only then, so the content (and hash) of earlier records stays
+        entry["offline"] = bool(insp.checkin_offline)
+        entry["received_at"] = _iso(insp.checkin_received_at)
+        entry["device_at"] = _iso(insp.checkin_device_at)
+        entry["note"] = insp.checkin_note
+    return entry
 
 
 def _signature_content(s: Signature) -> dict:

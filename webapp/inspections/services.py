@@ -17,7 +17,7 @@ from webapp.catalog.models import ChecklistPoint
 from webapp.db import lock_row, utcnow
 from webapp.extensions import db
 from webapp.inspections import signing
-from webapp.inspections.labels import CATEGORY_LABELS, RESULT_LABELS
+from webapp.inspections.labels import CATEGORY_LABELS, LOCATION_ERRORS, RESULT_LABELS
 from webapp.inspections.models import (
     Answer,
     ChecklistAnswer,
@@ -35,9 +35,12 @@ from webapp.inspections.record import (
     Immutable,
     InspectionError,
     TaskContext,
+    checkin_time,
     content_of,
     hash_content,
+    optional_uuid,
     parse_coord,
+    parse_device_time,
     parse_uuid,
     require_draft,
     started,
@@ -82,6 +85,18 @@ def current_inspection(task: Task) -> Inspection | None:
     return drafts[0] if drafts else (rows[0] if rows else None)
 
 
+def empty_draft(ctx: TaskContext, client_uuid: str) -> Inspection:
+    """An empty record of the task that is never stored: the record page the day's pack keeps for a task not
+    started yet, so a check-in made offline can go straight on (its forms post to the real endpoints)."""
+    return Inspection(
+        client_uuid=client_uuid,
+        task=ctx.task,
+        task_id=ctx.task.id,
+        org_id=ctx.task.org_id,
+        status=InspectionStatus.DRAFT,
+    )
+
+
 def versions(task: Task) -> list[Inspection]:
     return list(
         db.session.execute(select(Inspection).where(Inspection.task_id == task.id).order_by(Inspection.id))
@@ -101,8 +116,15 @@ def start(
     lon: Any = None,
     accuracy: Any = None,
     location_error: str | None = None,
+    device_time: Any = None,
+    offline: bool = False,
 ) -> Inspection:
-    """开始检查: check in with time and position (or the reason there is none). Idempotent by UUID."""
+    """开始检查: check in with time and position (or the reason there is none). Idempotent by UUID.
+
+    ``device_time`` is the phone's clock when 开始检查 was tapped (ISO 8601 with offset) and ``offline`` says it
+    was recorded without network: the record keeps the phone's time when plausible (record.checkin_time) and
+    the server's receipt time beside it.
+    """
     cu = parse_uuid(client_uuid)
     existing = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
     if existing is not None:
@@ -119,21 +141,28 @@ def start(
         raise Immutable(_("本任务的检查记录已提交。"))
     lat_v, lon_v = parse_coord(lat, 90), parse_coord(lon, 180)
     now = utcnow()
+    device_at = parse_device_time(device_time)
+    earliest = ctx.task.draw.drawn_at if ctx.task.draw is not None and ctx.task.draw.drawn_at else None
+    earliest = min(filter(None, (earliest, ctx.task.created_at)), default=None)
+    checkin_at, checkin_note = checkin_time(device_at, now, earliest)
     insp = Inspection(
         client_uuid=cu,
         task_id=ctx.task.id,
         org_id=ctx.task.org_id,
         started_at=now,
         started_by_id=user.id,
-        checkin_at=now,
+        checkin_at=checkin_at,
+        checkin_received_at=now,
+        checkin_device_at=device_at,
+        checkin_offline=bool(offline),
+        checkin_note=checkin_note,
     )
     if lat_v is not None and lon_v is not None:
         insp.checkin_lat, insp.checkin_lon = lat_v, lon_v
         acc = parse_coord(accuracy, 1e6)
         insp.checkin_accuracy = abs(acc) if acc is not None else None
     else:
-        note = (location_error or "").strip()[:100]
-        insp.location_note = LOCATION_REFUSED + (f"（{note}）" if note else "")
+        insp.location_note = location_note(location_error)
     db.session.add(insp)
     db.session.flush()
     old_status = ctx.task.status
@@ -150,10 +179,24 @@ def start(
             "lon": insp.checkin_lon,
             "accuracy": insp.checkin_accuracy,
             "location_note": insp.location_note,
+            "checkin_at": checkin_at.isoformat(),
+            "device_time": device_at.isoformat() if device_at else None,
+            "received_at": now.isoformat(),
+            "offline": bool(offline),
+            "checkin_note": checkin_note,
         },
     )
     ctx.inspection = insp
     return insp
+
+
+def location_note(location_error: Any) -> str:
+    """Why the check-in has no position: a code of the page (``denied`` …) in Chinese, else the browser's text."""
+    raw = location_error.strip() if isinstance(location_error, str) else ""
+    label = LOCATION_ERRORS.get(raw.lower())
+    if label is not None:
+        return str(label)
+    return LOCATION_REFUSED + (f"（{raw[:100]}）" if raw else "")
 
 
 def record_partner(user: User, ctx: TaskContext) -> Inspection:
@@ -248,9 +291,12 @@ def save_answer(user: User, ctx: TaskContext, point_id: Any, answer: Any, note: 
     return row
 
 
-def add_finding(user: User, ctx: TaskContext, text: Any, legal_basis: Any, point_id: Any = None) -> Finding:
+def add_finding(
+    user: User, ctx: TaskContext, text: Any, legal_basis: Any, point_id: Any = None, client_uuid: Any = None
+) -> Finding:
+    """Record a problem found. ``client_uuid`` (made on the phone) makes a retry the same finding: the same id
+    with the same content again returns it, with other content is a Conflict."""
     insp = started(ctx)
-    require_draft(insp)
     text_s = (text or "").strip() if isinstance(text, str) else ""
     basis_s = (legal_basis or "").strip() if isinstance(legal_basis, str) else ""
     errors = {}
@@ -268,17 +314,52 @@ def add_finding(user: User, ctx: TaskContext, text: Any, legal_basis: Any, point
         else:
             pid = point.id
             basis_s = basis_s or (point.basis or "")
+    cu = optional_uuid(client_uuid)
+    if cu is not None:
+        existing = db.session.execute(select(Finding).where(Finding.client_uuid == cu)).scalar_one_or_none()
+        if existing is not None:
+            same = (existing.inspection_id, existing.text, existing.legal_basis or "", existing.point_id) == (
+                insp.id,
+                text_s,
+                basis_s,
+                pid,
+            )
+            if not same:
+                raise Conflict(
+                    _(
+                        "这个问题的编号已用于另一内容：原为“%(old)s”，现为“%(new)s”。",
+                        old=_short(existing.text),
+                        new=_short(text_s),
+                    )
+                )
+            return existing  # a retry of a finding already recorded
+    require_draft(insp)
     if errors:
         raise InspectionError(errors)
     seq = max((f.seq for f in insp.findings), default=0) + 1
     finding = Finding(
-        inspection_id=insp.id, point_id=pid, seq=seq, text=text_s, legal_basis=basis_s or None, created_by_id=user.id
+        client_uuid=cu,
+        inspection_id=insp.id,
+        point_id=pid,
+        seq=seq,
+        text=text_s,
+        legal_basis=basis_s or None,
+        created_by_id=user.id,
     )
     db.session.add(finding)
     insp.findings.append(finding)
     db.session.flush()
-    audit.record(user, "inspection.finding_add", insp, {"finding": finding.id, "text": text_s, "basis": basis_s})
+    audit.record(
+        user,
+        "inspection.finding_add",
+        insp,
+        {"finding": finding.id, "client_uuid": cu, "text": text_s, "basis": basis_s},
+    )
     return finding
+
+
+def _short(text: str, n: int = 30) -> str:
+    return text if len(text) <= n else text[:n] + "…"
 
 
 def delete_finding(user: User, ctx: TaskContext, finding: Finding) -> None:
@@ -293,11 +374,12 @@ def delete_finding(user: User, ctx: TaskContext, finding: Finding) -> None:
     db.session.flush()
 
 
-def finding_of(ctx: TaskContext, public_id: str) -> Finding | None:
-    """A finding only through its own task's record (nested ids are resolved against the parent)."""
-    if ctx.inspection is None:
+def finding_of(ctx: TaskContext, ref: str) -> Finding | None:
+    """A finding only through its own task's record (nested ids are resolved against the parent). ``ref`` is its
+    public_id or the client UUID it was made with (a photo queued offline names a finding made offline so)."""
+    if ctx.inspection is None or not ref:
         return None
-    return next((f for f in ctx.inspection.findings if f.public_id == public_id), None)
+    return next((f for f in ctx.inspection.findings if ref in (f.public_id, f.client_uuid)), None)
 
 
 # --------------------------------------------------------------------------------------------- result
@@ -355,8 +437,8 @@ def check_consistency(insp: Inspection, result: CheckResult | None, category: Pu
     errors: dict[str, str] = {}
     fails = any(a.answer == Answer.FAILS for a in insp.answers)
     if result is not None:
-        if result in NEEDS_PROBLEMS and not insp.findings:
-            errors["result"] = _("责令改正时至少要记录一个发现的问题。")
+        if result in NEEDS_PROBLEMS and not insp.findings and not fails:
+            errors["result"] = _("责令改正时至少要有一个“不符合”的检查项或一个发现的问题。")
         if result == CheckResult.NO_PROBLEM and (insp.findings or fails):
             errors["result"] = _("已记录问题或不符合项，检查结果不能是“未发现问题”。")
         if category is not None and category not in ALLOWED_CATEGORIES[result]:
@@ -478,6 +560,10 @@ def supplement(user: User, ctx: TaskContext, client_uuid: Any, reason: Any) -> I
         started_at=utcnow(),
         started_by_id=user.id,
         checkin_at=old.checkin_at,
+        checkin_received_at=old.checkin_received_at,
+        checkin_device_at=old.checkin_device_at,
+        checkin_offline=old.checkin_offline,
+        checkin_note=old.checkin_note,
         checkin_lat=old.checkin_lat,
         checkin_lon=old.checkin_lon,
         checkin_accuracy=old.checkin_accuracy,

@@ -13,6 +13,8 @@ submitted content, and shown on the record page and the check form.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +24,23 @@ from sqlalchemy import select
 from webapp import audit, storage
 from webapp.auth import access
 from webapp.auth.models import User
+from webapp.catalog.models import ChecklistPoint
 from webapp.db import utcnow
 from webapp.extensions import db
 from webapp.inspections import signature_pad as pad
-from webapp.inspections.models import Signature, SignerRole
-from webapp.inspections.record import InspectionError, TaskContext, parse_coord, record_hash, require_draft, started
+from webapp.inspections.labels import ANSWER_LABELS, CATEGORY_LABELS, RESULT_LABELS
+from webapp.inspections.models import Answer, CheckResult, Inspection, PublishedCategory, Signature, SignerRole
+from webapp.inspections.record import (
+    Conflict,
+    InspectionError,
+    SeenMismatch,
+    TaskContext,
+    optional_uuid,
+    parse_coord,
+    record_hash,
+    require_draft,
+    started,
+)
 
 PNG = "png"  # storage extension of signature images
 MIN_PROXY_REASON = 2
@@ -114,11 +128,25 @@ def sign(
     proxy_reason: Any = None,
     lat: Any = None,
     lon: Any = None,
+    client_uuid: Any = None,
+    seen: Any = None,
+    points: list[ChecklistPoint] | None = None,
 ) -> Signature:
     """Record one signer's signature (or the unit's refusal). An inspector's signature given while another
-    inspector is signed in is 代签 and needs ``proxy_reason``."""
+    inspector is signed in is 代签 and needs ``proxy_reason``.
+
+    ``client_uuid`` (made on the phone) makes a retry the same signature (other content under the same id is a
+    Conflict). ``seen`` is what the screen showed when signing (JSON, see :func:`seen_of`): when the stored
+    record differs, nothing is stored and :class:`SeenMismatch` lists the differences (``points``: the
+    checklist, to number them as the page does).
+    """
     insp = started(ctx)
-    require_draft(insp)
+    cu = optional_uuid(client_uuid)
+    existing = (
+        db.session.execute(select(Signature).where(Signature.client_uuid == cu)).scalar_one_or_none() if cu else None
+    )
+    if existing is None:
+        require_draft(insp)
     try:
         r = SignerRole(role)
     except ValueError:
@@ -141,30 +169,49 @@ def sign(
         raise InspectionError({"role": _("检查人员不能拒绝签字。")})
     proxy_why = _proxy_reason(proxy_reason) if inspector is not None and inspector.id != ctx.me.id else None
     key = _role_key(r, inspector.id if inspector else None)
-    rec_hash = record_hash(insp)
-    signed_at = utcnow()
     try:
-        if refused:
-            refusal = pad.refusal(reason)
-            binding = pad.refusal_binding_hash(rec_hash, refusal.reason, key, signed_at)
-            sig = Signature(refused=True, refused_reason=refusal.reason)
-        else:
-            valid = pad.validate(strokes or "", _number(width), _number(height))
-            binding = pad.binding_hash(rec_hash, valid.canonical_json, key, signed_at)
-            sig = Signature(
-                refused=False,
-                png_sha256=valid.png_sha256,
-                strokes=valid.strokes,
-                canvas_width=valid.width,
-                canvas_height=valid.height,
-            )
-            store_png(sig, valid.png)  # drawn once, here; views serve these bytes
+        refusal = pad.refusal(reason) if refused else None
+        valid = None if refused else pad.validate(strokes or "", _number(width), _number(height))
     except pad.SignatureError as exc:
         raise InspectionError({"reason" if refused else "strokes": exc.message}) from None
+    if existing is not None:
+        same = (
+            existing.inspection_id == insp.id
+            and _role_key(existing.role, existing.inspector_id) == key
+            and existing.signer_name == name
+            and existing.refused == bool(refused)
+            and (
+                existing.refused_reason == refusal.reason
+                if refusal is not None
+                else valid is not None and existing.png_sha256 == valid.png_sha256
+            )
+        )
+        if not same:
+            raise Conflict(_("这个签字的编号已用于另一签字，未作合并。请刷新页面后重新签字。"))
+        return existing  # a retry of a signature already stored
+    if seen not in (None, ""):
+        check_seen(insp, seen, points or [])
+    rec_hash = record_hash(insp)
+    signed_at = utcnow()
+    if refusal is not None:
+        binding = pad.refusal_binding_hash(rec_hash, refusal.reason, key, signed_at)
+        sig = Signature(refused=True, refused_reason=refusal.reason)
+    else:
+        assert valid is not None
+        binding = pad.binding_hash(rec_hash, valid.canonical_json, key, signed_at)
+        sig = Signature(
+            refused=False,
+            png_sha256=valid.png_sha256,
+            strokes=valid.strokes,
+            canvas_width=valid.width,
+            canvas_height=valid.height,
+        )
+        store_png(sig, valid.png)  # drawn once, here; views serve these bytes
     # a new signature replaces the same signer's earlier one in the draft
     for old in [s for s in insp.signatures if _role_key(s.role, s.inspector_id) == key]:
         insp.signatures.remove(old)
         db.session.delete(old)
+    sig.client_uuid = cu
     sig.inspection_id = insp.id
     sig.role = r
     sig.inspector_id = inspector.id if inspector else None
@@ -180,6 +227,8 @@ def sign(
     insp.signatures.append(sig)
     db.session.flush()
     details: dict[str, Any] = {"signer": key, "name": name, "binding_hash": binding, "record_hash": rec_hash}
+    if cu:
+        details["client_uuid"] = cu
     if proxy_why is not None:
         details["proxy_by"] = ctx.me.name  # 代签
     audit.record(
@@ -190,6 +239,166 @@ def sign(
         reason=sig.refused_reason or sig.proxy_reason,
     )
     return sig
+
+
+# ------------------------------------------------------------------------------ what the signer saw
+
+
+def _text(value: Any) -> str:
+    """Free text as the screen and the server both hold it: CRLF as LF, stripped."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else ""
+
+
+def seen_of(insp: Inspection) -> dict:
+    """The record as the signing screen shows it, in the shape of the ``seen`` field the page sends:
+    ``{"answers": {"<point_id>": {"answer": "complies|fails|na|", "note": …}}, "findings": [text, …],
+    "result": "", "category": "", "remarks": ""}``; answers only for points with an answer or a note,
+    findings in their order on the page."""
+    answers = {}
+    for a in insp.answers:
+        note = _text(a.note)
+        if a.answer is not None or note:
+            answers[str(a.point_id)] = {"answer": a.answer.value if a.answer else "", "note": note}
+    return {
+        "answers": answers,
+        "findings": [_text(f.text) for f in sorted(insp.findings, key=lambda f: f.seq)],
+        "result": insp.result.value if insp.result else "",
+        "category": insp.category.value if insp.category else "",
+        "remarks": _text(insp.remarks),
+    }
+
+
+class SeenUnreadable(ValueError):
+    """The ``seen`` field is not the object the page sends."""
+
+
+def parse_seen(raw: Any) -> dict:
+    """The page's ``seen`` JSON in the shape of :func:`seen_of` (texts normalised, empty answers left out)."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise SeenUnreadable from None
+    if not isinstance(data, dict):
+        raise SeenUnreadable
+    answers_in = data.get("answers") or {}
+    findings_in = data.get("findings") or []
+    if not isinstance(answers_in, dict) or not isinstance(findings_in, list):
+        raise SeenUnreadable
+    answers = {}
+    for pid, entry in answers_in.items():
+        if not isinstance(entry, dict):
+            raise SeenUnreadable
+        value = entry.get("answer") or ""
+        if not isinstance(value, str):
+            raise SeenUnreadable
+        note = _text(entry.get("note"))
+        if value or note:
+            answers[str(pid)] = {"answer": value, "note": note}
+    return {
+        "answers": answers,
+        "findings": [_text(f) for f in findings_in],
+        "result": _code(data.get("result")),
+        "category": _code(data.get("category")),
+        "remarks": _text(data.get("remarks")),
+    }
+
+
+def _code(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise SeenUnreadable
+    return value
+
+
+def _label(table: dict, enum_cls: type, value: str, empty: str) -> str:
+    if not value:
+        return empty
+    try:
+        return str(table[enum_cls(value)])
+    except (ValueError, KeyError):
+        return value
+
+
+def _quoted(text: str, n: int = 40) -> str:
+    return "“" + (text if len(text) <= n else text[:n] + "…") + "”"
+
+
+def seen_differences(screen: dict, server: dict, numbers: dict[str, int]) -> list[str]:
+    """Each difference between what the screen showed (``screen``) and the stored record (``server``), both in
+    the shape of :func:`seen_of`, in Chinese. ``numbers`` maps a point id to its number on the page (第N项)."""
+    out: list[str] = []
+    unset, empty = _("未选择"), _("空")
+    pids = sorted(set(screen["answers"]) | set(server["answers"]), key=lambda p: (numbers.get(p, 10**9), p))
+    blank = {"answer": "", "note": ""}
+    for pid in pids:
+        mine, theirs = screen["answers"].get(pid, blank), server["answers"].get(pid, blank)
+        item = _("第%(n)s项", n=numbers[pid]) if pid in numbers else _("检查项%(id)s", id=pid)
+        if mine["answer"] != theirs["answer"]:
+            out.append(
+                _(
+                    "%(item)s：屏幕上为“%(screen)s”，服务器上为“%(server)s”",
+                    item=item,
+                    screen=_label(ANSWER_LABELS, Answer, mine["answer"], unset),
+                    server=_label(ANSWER_LABELS, Answer, theirs["answer"], unset),
+                )
+            )
+        if mine["note"] != theirs["note"]:
+            out.append(
+                _(
+                    "%(item)s备注：屏幕上为%(screen)s，服务器上为%(server)s",
+                    item=item,
+                    screen=_quoted(mine["note"]) if mine["note"] else empty,
+                    server=_quoted(theirs["note"]) if theirs["note"] else empty,
+                )
+            )
+    on_screen, on_server = Counter(screen["findings"]), Counter(server["findings"])
+    for text in screen["findings"]:
+        if on_screen[text] > on_server[text]:
+            out.append(_("问题%(text)s在服务器上没有", text=_quoted(text)))
+            on_screen[text] -= 1
+    for text in server["findings"]:
+        if on_server[text] > on_screen[text]:
+            out.append(_("服务器上有问题%(text)s，屏幕上没有", text=_quoted(text)))
+            on_server[text] -= 1
+    for key, title, table, enum_cls in (
+        ("result", _("检查结果"), RESULT_LABELS, CheckResult),
+        ("category", _("公示结果类别"), CATEGORY_LABELS, PublishedCategory),
+    ):
+        if screen[key] != server[key]:
+            out.append(
+                _(
+                    "%(title)s：屏幕上为“%(screen)s”，服务器上为“%(server)s”",
+                    title=title,
+                    screen=_label(table, enum_cls, screen[key], unset),
+                    server=_label(table, enum_cls, server[key], unset),
+                )
+            )
+    if screen["remarks"] != server["remarks"]:
+        out.append(
+            _(
+                "备注：屏幕上为%(screen)s，服务器上为%(server)s",
+                screen=_quoted(screen["remarks"]) if screen["remarks"] else empty,
+                server=_quoted(server["remarks"]) if server["remarks"] else empty,
+            )
+        )
+    return out
+
+
+def check_seen(insp: Inspection, seen: Any, points: list[ChecklistPoint]) -> None:
+    """Refuse the signature (:class:`SeenMismatch`, 409) when the stored record differs from what the screen
+    showed; an unreadable ``seen`` is refused with 422."""
+    try:
+        screen = parse_seen(seen)
+    except SeenUnreadable:
+        raise InspectionError({"seen": _("无法读取签字时屏幕上的内容，请刷新页面后重新签字。")}) from None
+    numbers = {str(p.id): n for n, p in enumerate(points, start=1)}
+    differences = seen_differences(screen, seen_of(insp), numbers)
+    if differences:
+        raise SeenMismatch(
+            _("签字未保存：服务器上的记录与签字时屏幕上显示的不一致。请刷新页面核对以下内容后重新签字。"),
+            differences,
+        )
 
 
 def signature_for(user: User, token: str) -> Signature | None:

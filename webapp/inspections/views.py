@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
-from flask import Blueprint, abort, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from webapp.auth.permissions import inspector_required, login_required
@@ -14,7 +15,16 @@ from webapp.inspections import photos as photo_services
 from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm
 from webapp.inspections.labels import ANSWER_LABELS, CATEGORY_LABELS, RESULT_LABELS
 from webapp.inspections.models import Inspection, InspectionStatus
-from webapp.inspections.record import Conflict, Immutable, InspectionError, TaskContext, calls_for_order
+from webapp.inspections.record import (
+    Conflict,
+    Immutable,
+    InspectionError,
+    SeenMismatch,
+    TaskContext,
+    calls_for_order,
+    draft_uuid,
+)
+from webapp.offline.ledger import syncable
 from webapp.web import after_post, apply_errors, is_htmx, pdf_response, render
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
@@ -25,6 +35,16 @@ def _ctx(public_id: str) -> TaskContext:
     if ctx is None:
         abort(404)
     return ctx
+
+
+def _client_id() -> str | None:
+    """The id the phone gave this change: the ``X-Client-Id`` of a queued request, else the form's ``client_uuid``
+    (a form posted without JavaScript)."""
+    return request.headers.get("X-Client-Id") or request.form.get("client_uuid")
+
+
+def _draft_uuid(ctx: TaskContext) -> str:
+    return draft_uuid(current_app.secret_key or "", ctx.task.public_id, current_user.id)
 
 
 def _record_context(ctx: TaskContext, **extra):
@@ -61,6 +81,7 @@ def _record_context(ctx: TaskContext, **extra):
         "proxy_note": signing.proxy_note,
         "sign_errors": {},
         "sign_form": {},
+        "pack_draft": False,
         **extra,
     }
 
@@ -70,12 +91,13 @@ def _record_context(ctx: TaskContext, **extra):
 def task(public_id: str):
     ctx = _ctx(public_id)
     return render(
-        "inspections/task.html", ctx=ctx, task=ctx.task, insp=ctx.inspection, new_uuid=str(uuid.uuid4()), errors={}
+        "inspections/task.html", ctx=ctx, task=ctx.task, insp=ctx.inspection, new_uuid=_draft_uuid(ctx), errors={}
     )
 
 
 @bp.route("/tasks/<public_id>/start", methods=["POST"])
 @inspector_required
+@syncable
 def start(public_id: str):
     ctx = _ctx(public_id)
     f = request.form
@@ -88,6 +110,8 @@ def start(public_id: str):
             lon=f.get("lon"),
             accuracy=f.get("accuracy"),
             location_error=f.get("location_error"),
+            device_time=f.get("device_time"),
+            offline=f.get("offline") == "1",
         )
     except InspectionError as exc:
         db.session.rollback()
@@ -98,7 +122,7 @@ def start(public_id: str):
             ctx=ctx,
             task=ctx.task,
             insp=ctx.inspection,
-            new_uuid=str(uuid.uuid4()),
+            new_uuid=_draft_uuid(ctx),
             errors=exc.errors,
         )
     db.session.commit()
@@ -107,6 +131,7 @@ def start(public_id: str):
 
 @bp.route("/tasks/<public_id>/partner", methods=["POST"])
 @inspector_required
+@syncable
 def partner(public_id: str):
     ctx = _ctx(public_id)
     try:
@@ -140,7 +165,12 @@ def notice_pdf(public_id: str):
 def record(public_id: str):
     ctx = _ctx(public_id)
     if ctx.inspection is None:
-        return redirect(url_for("inspections.task", public_id=public_id))
+        if request.headers.get("X-SuiJian-Pack") != "1":
+            return redirect(url_for("inspections.task", public_id=public_id))
+        # The day's pack keeps this page for a check-in made offline: an empty draft, never stored (the
+        # check-in queued on the task page creates the record, with the same client UUID).
+        ctx.inspection = services.empty_draft(ctx, _draft_uuid(ctx))
+        return render("inspections/record.html", **_record_context(ctx, pack_draft=True))
     # Logged-in pages are sent with Cache-Control: no-store (webapp/__init__.py), so a reload shows the draft.
     return render("inspections/record.html", **_record_context(ctx))
 
@@ -152,6 +182,7 @@ def _error(exc: InspectionError):
 
 @bp.route("/tasks/<public_id>/answers/<int:point_id>", methods=["POST"])
 @inspector_required
+@syncable
 def answer(public_id: str, point_id: int):
     ctx = _ctx(public_id)
     try:
@@ -165,14 +196,17 @@ def answer(public_id: str, point_id: int):
 
 @bp.route("/tasks/<public_id>/findings", methods=["POST"])
 @inspector_required
+@syncable
 def finding_add(public_id: str):
     ctx = _ctx(public_id)
     form = FindingForm()
     try:
-        services.add_finding(current_user, ctx, form.text.data, form.legal_basis.data, form.point_id.data)
+        services.add_finding(
+            current_user, ctx, form.text.data, form.legal_basis.data, form.point_id.data, client_uuid=_client_id()
+        )
     except InspectionError as exc:
         db.session.rollback()
-        if isinstance(exc, Immutable):
+        if isinstance(exc, (Immutable, Conflict)):
             return _error(exc)
         apply_errors(form, exc.errors)
         ctx = _ctx(public_id)
@@ -187,6 +221,7 @@ def finding_add(public_id: str):
 
 @bp.route("/tasks/<public_id>/findings/<finding_id>/delete", methods=["POST"])
 @inspector_required
+@syncable
 def finding_delete(public_id: str, finding_id: str):
     ctx = _ctx(public_id)
     finding = services.finding_of(ctx, finding_id)
@@ -203,6 +238,7 @@ def finding_delete(public_id: str, finding_id: str):
 
 @bp.route("/tasks/<public_id>/result", methods=["POST"])
 @inspector_required
+@syncable
 def result(public_id: str):
     ctx = _ctx(public_id)
     form = ResultForm()
@@ -232,6 +268,7 @@ def _saved(insp: Inspection | None, key: str) -> str | None:
 
 @bp.route("/tasks/<public_id>/submit", methods=["POST"])
 @inspector_required
+@syncable
 def submit(public_id: str):
     ctx = _ctx(public_id)
     form = ResultForm()
@@ -256,6 +293,7 @@ def submit(public_id: str):
 
 @bp.route("/tasks/<public_id>/supplement", methods=["POST"])
 @inspector_required
+@syncable
 def supplement(public_id: str):
     ctx = _ctx(public_id)
     form = SupplementForm()
@@ -276,6 +314,7 @@ def supplement(public_id: str):
 
 @bp.route("/tasks/<public_id>/findings/<finding_id>/photos", methods=["POST"])
 @inspector_required
+@syncable
 def photo_upload(public_id: str, finding_id: str):
     ctx = _ctx(public_id)
     finding = services.finding_of(ctx, finding_id)
@@ -283,20 +322,24 @@ def photo_upload(public_id: str, finding_id: str):
         abort(404)
     upload = request.files.get("photo")
     exif = request.files.get("exif")
+    data = upload.read() if upload else b""
     try:
         photo = photo_services.add_photo(
             current_user,
             ctx,
             finding,
-            upload.read() if upload else b"",
-            request.form.get("client_uuid"),
+            data,
+            _client_id(),
             exif=exif.read(photo_services.MAX_EXIF_BYTES + 1) if exif else None,
         )
     except InspectionError as exc:
         db.session.rollback()
         return _error(exc)
     db.session.commit()
-    return render("inspections/_photo.html", status=201, photo=photo)
+    resp = make_response(render("inspections/_photo.html", status=201, photo=photo))
+    # the phone deletes its copy only when this is the SHA-256 of the bytes it sent
+    resp.headers["X-Content-SHA256"] = hashlib.sha256(data).hexdigest()
+    return resp
 
 
 @bp.route("/photos/<token>")
@@ -326,6 +369,7 @@ def _send_photo(token: str, thumb: bool):
 
 @bp.route("/tasks/<public_id>/signatures", methods=["POST"])
 @inspector_required
+@syncable
 def sign(public_id: str):
     ctx = _ctx(public_id)
     f = request.form
@@ -345,10 +389,16 @@ def sign(public_id: str):
             proxy_reason=f.get("proxy_reason"),
             lat=f.get("lat"),
             lon=f.get("lon"),
+            client_uuid=_client_id(),
+            seen=f.get("seen"),
+            points=services.points(ctx),
         )
+    except SeenMismatch as exc:
+        db.session.rollback()
+        return render("inspections/_seen_conflict.html", status=exc.status, message=exc.message, exc=exc)
     except InspectionError as exc:
         db.session.rollback()
-        if isinstance(exc, Immutable):
+        if isinstance(exc, (Immutable, Conflict)):
             return _error(exc)
         return render(
             "inspections/record.html",

@@ -18,7 +18,7 @@ from webapp.auth.access import visible_org_ids
 from webapp.auth.models import Organisation, User
 from webapp.db import lock_row, utcnow
 from webapp.extensions import db
-from webapp.inspections.models import CheckResult, Inspection
+from webapp.inspections.models import Answer, CheckResult, Inspection
 from webapp.inspections.people import People
 from webapp.inspections.record import calls_for_order
 from webapp.masking import mask_name, scrub
@@ -260,7 +260,14 @@ def list_orders(
 
 
 def problems_from_findings(inspection: Inspection) -> list[dict]:
-    return [{"text": f.text, "basis": f.legal_basis or ""} for f in inspection.findings]
+    """The order's problems: every finding, then every 不符合 point no finding names (its text, note and basis)."""
+    problems = [{"text": f.text, "basis": f.legal_basis or ""} for f in inspection.findings]
+    named = {f.point_id for f in inspection.findings if f.point_id is not None}
+    for a in inspection.answers:
+        if a.answer == Answer.FAILS and a.point_id not in named:
+            text = a.point.text + (f"：{a.note.strip()}" if a.note and a.note.strip() else "")
+            problems.append({"text": text, "basis": a.point.basis or ""})
+    return problems
 
 
 def orders_of_inspection(inspection_id: int) -> list[RectificationOrder]:
