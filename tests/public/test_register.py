@@ -64,3 +64,10 @@ def test_public_draw_page_shows_what_was_drawn_beside_the_quota(client, world):
     drawn = len(draw.result)
     cells = html.split("<tr><td>")[1:]
     assert sum(int(c.split("</td><td>")[2]) for c in cells if c.count("</td><td>") >= 3) == drawn
+
+
+def test_the_register_and_its_feed_are_revalidated_on_every_visit(client, db):
+    """A citizen checking a head right after a ceremony step never gets a copy minutes old."""
+    for url in ("/public/register", "/public/register.atom"):
+        assert client.get(url).headers["Cache-Control"] == "public, no-cache"
+    assert "max-age" in client.get("/public/draws").headers["Cache-Control"]  # other pages stay cacheable

@@ -34,7 +34,15 @@ from webapp.draw.forms import (
 )
 from webapp.draw.labels import dept_label, draw_globals
 from webapp.draw.models import Draw, Plan, PlanKind
-from webapp.draw.plans import DEFAULT_SLOTS, DEFAULT_TARGETS, DEFAULT_WEIGHTS, JOINT_SLOTS, JOINT_TARGETS, eligibility
+from webapp.draw.plans import (
+    DEFAULT_SLOTS,
+    DEFAULT_TARGETS,
+    DEFAULT_WEIGHTS,
+    JOINT_SLOTS,
+    JOINT_TARGETS,
+    eligibility,
+    parse_period,
+)
 from webapp.draw.pool import inspector_pool
 from webapp.draw.services import DrawError
 from webapp.extensions import db
@@ -271,6 +279,7 @@ def pool(public_id: str):
         per_page=EXCLUDED_PAGE,
         commit_form=CommitForm(data={"period": period}),
         due=services.next_draw_due(plan.org_id),
+        gate=calendar.period_gate(*calendar.month_bounds(*parse_period(period))),
     )
 
 

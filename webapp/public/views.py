@@ -62,9 +62,13 @@ def _labels() -> dict:
 # ------------------------------------------------------------------------------------------- caching
 
 
-def _cache_control(resp: Response) -> Response:
+def _cache_control(resp: Response, fresh: bool = False) -> Response:
+    """``fresh``: revalidated on every visit (the register changes at each ceremony step, and a citizen checking
+    a head on the spot must not see a copy minutes old)."""
     if current_user.is_authenticated or session:  # their cookie may refresh, or choose the language
         resp.headers["Cache-Control"] = "private, no-cache"
+    elif fresh:
+        resp.headers["Cache-Control"] = "public, no-cache"
     else:
         resp.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return resp
@@ -78,7 +82,9 @@ def _utc(value: dt.datetime | None) -> dt.datetime:
     return value.replace(microsecond=0)
 
 
-def conditional(version: str, last_modified: dt.datetime | None, build: Callable[[], Response | tuple]) -> Response:
+def conditional(
+    version: str, last_modified: dt.datetime | None, build: Callable[[], Response | tuple], fresh: bool = False
+) -> Response:
     """Answer 304 when the client's copy is current, else build the response; both carry the validators.
 
     ``version`` identifies the data shown; the ETag also covers the code and the locale, so a deploy or a
@@ -92,7 +98,7 @@ def conditional(version: str, last_modified: dt.datetime | None, build: Callable
         resp = make_response(build())
     resp.set_etag(etag)
     resp.last_modified = modified
-    return _cache_control(resp)
+    return _cache_control(resp, fresh)
 
 
 @bp.errorhandler(404)
@@ -270,7 +276,7 @@ def register():
     """抽取公示名册: every committed draw from its commitment on, with the heads of its ceremony log."""
     listing = queries.register(_page_arg())
     version, last = queries.register_version(listing)
-    return conditional(version, last, lambda: render("public/register.html", listing=listing))
+    return conditional(version, last, lambda: render("public/register.html", listing=listing), fresh=True)
 
 
 @bp.get("/register.atom")
@@ -286,7 +292,7 @@ def register_feed():
         body = atom.render_atom(items, feed_id=url, title=_("抽取公示名册"), self_url=url)
         return Response(body, mimetype="application/atom+xml")
 
-    return conditional("register.atom:" + version, last, build)
+    return conditional("register.atom:" + version, last, build, fresh=True)
 
 
 @bp.get("/feed.atom")
