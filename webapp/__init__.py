@@ -277,10 +277,19 @@ def _register_hooks(app: Flask) -> None:
             return ""
         return format_datetime(value, fmt)
 
+    def sw_version() -> str:
+        """The worker's version (static files + sw.js): base.html registers /sw.js?v=…, so a deploy updates phones."""
+        from webapp.offline.queries import assets_version
+
+        if app.debug or "suijian.sw_version" not in app.extensions:
+            app.extensions["suijian.sw_version"] = assets_version(app.jinja_env.globals["asset_url"])
+        return app.extensions["suijian.sw_version"]
+
     @app.context_processor
     def inject() -> dict[str, Any]:
         locale = str(get_locale() or "zh_Hans")
         return {
+            "sw_version": sw_version() if current_user.is_authenticated else "",
             "current_user": current_user,
             "today": calendar.today(),
             "html_lang": "zh-Hans" if locale == "zh_Hans" else locale,

@@ -64,6 +64,7 @@ class ServiceError(Exception):
     """
 
     status = 422
+    retry_after: int | None = None  # seconds: sent as Retry-After (the same request may succeed later)
 
     def __init__(self, errors: Mapping[str, Any] | str, field: str | None = None) -> None:
         self.errors: dict[str, str] = (
@@ -96,7 +97,9 @@ def register_error_handler(app: Flask) -> None:
     def _service_error(exc: ServiceError):
         db.session.rollback()
         template = "_partials/service_error.html" if is_htmx() else "errors.html"
-        return render_template(template, code=exc.status, title=exc.message, message=exc.message), exc.status
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        html = render_template(template, code=exc.status, title=exc.message, message=exc.message)
+        return html, exc.status, headers
 
 
 # ------------------------------------------------------------------------------------------------- forms

@@ -1,16 +1,13 @@
-/* Photo upload for findings: downscale in the browser (long side <= 1600 px), upload with progress, retry. */
+/* Photos for findings: downscaled on the phone (long side <= 1600 px, JPEG 0.8), several at once, each one an
+ * outbox entry with its blob and SHA-256 (static/js/offline.js sends it and keeps the blob until the server's
+ * X-Content-SHA256 matches). A photo for a finding made offline goes to the finding's client id (__REF__ in
+ * <template id="tpl-finding"> is replaced by it). Texts come from the page (#photo-msgs, Flask-Babel). */
 (function () {
   "use strict";
-  var MAX = 1600, TRIES = 4, M = {};
-  function t(k) { // messages come from the page (Flask-Babel), data-* on #photo-msgs
+  var MAX = 1600, QUALITY = 0.8, M = {};
+  function t(k) {
     if (!M[k]) { var el = document.getElementById("photo-msgs"); M[k] = (el && el.dataset[k]) || k; }
     return M[k];
-  }
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
-    });
   }
   function shrink(file) {
     return new Promise(function (resolve) {
@@ -22,7 +19,7 @@
         c.width = Math.round(w * k); c.height = Math.round(h * k);
         c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
         URL.revokeObjectURL(url);
-        c.toBlob(function (b) { resolve(b || file); }, "image/jpeg", 0.85);
+        c.toBlob(function (b) { resolve(b || file); }, "image/jpeg", QUALITY);
       };
       img.onerror = function () { URL.revokeObjectURL(url); resolve(file); }; // let the server explain
       img.src = url;
@@ -45,46 +42,75 @@
       return null;
     }).catch(function () { return null; });
   }
-  function send(form, blob, id, status, attempt, exif) {
+  function keyOf(form) {
+    if (form.dataset.offlineKey) return form.dataset.offlineKey;
+    var m = /\/findings\/([^/]+)\/photos/.exec(form.getAttribute("action") || "");
+    return "photo:" + (m ? m[1] : "");
+  }
+  // Without the outbox (no IndexedDB): one plain upload, the server's answer shown as it comes.
+  function direct(form, blob, exif, status) {
     var fd = new FormData(form), xhr = new XMLHttpRequest();
     fd.set("photo", blob, "photo.jpg");
     if (exif) fd.set("exif", exif, "exif.bin");
-    fd.set("client_uuid", id);
     xhr.open("POST", form.action);
-    xhr.upload.onprogress = function (e) {
-      if (e.lengthComputable) status.textContent = t("uploading") + " " + Math.round(e.loaded * 100 / e.total) + "%";
-    };
     xhr.onload = function () {
-      if (xhr.status === 201 || xhr.status === 200) {
-        document.getElementById(form.dataset.target).insertAdjacentHTML("beforeend", xhr.responseText);
-        status.textContent = t("done");
-      } else if (xhr.status >= 400 && xhr.status < 500) {
-        status.innerHTML = xhr.responseText; // the server's Chinese message (422: not an image, too big …)
-      } else { retry(); }
+      var box = document.getElementById(form.dataset.target);
+      if (xhr.status < 300 && box) { box.insertAdjacentHTML("beforeend", xhr.responseText); status.textContent = t("done"); }
+      else status.textContent = t("failed");
     };
-    xhr.onerror = retry;
-    function retry() {
-      if (attempt + 1 >= TRIES) {
-        status.textContent = t("failed");
-        var b = document.createElement("button");
-        b.type = "button"; b.className = "link"; b.textContent = t("retry");
-        b.onclick = function () { send(form, blob, id, status, 0, exif); };
-        status.appendChild(b);
-        return;
-      }
-      status.textContent = t("retrying");
-      setTimeout(function () { send(form, blob, id, status, attempt + 1, exif); }, 1000 * Math.pow(2, attempt));
-    }
+    xhr.onerror = function () { status.textContent = t("failed"); };
     xhr.send(fd);
   }
-  document.addEventListener("change", function (e) {
-    var input = e.target, form = input.closest && input.closest("form.photo-upload");
-    if (!form || input.type !== "file" || !input.files.length) return;
-    var status = form.querySelector(".upload-status");
-    Array.prototype.forEach.call(input.files, function (file) {
-      status.textContent = t("processing");
-      Promise.all([shrink(file), exifOf(file)]).then(function (r) { send(form, r[0], uuid(), status, 0, r[1]); });
+  function queue(form, file) {
+    var off = window.SuiJianOffline, status = form.querySelector(".upload-status") || form.querySelector("[data-sync-state]");
+    if (status) status.textContent = t("processing");
+    return Promise.all([shrink(file), exifOf(file)]).then(function (r) {
+      var blob = r[0], exif = r[1];
+      return (off ? off.ready() : Promise.resolve(false)).then(function (ok) {
+        if (!ok) return direct(form, blob, exif, status);
+        var id = off.uuid(), fields = [];
+        new FormData(form).forEach(function (v, n) { if (typeof v === "string" && n !== "client_uuid") fields.push([n, v]); });
+        fields.push(["client_uuid", id]);
+        var files = [{ field: "photo", blob: blob, filename: "photo.jpg", type: "image/jpeg" }];
+        if (exif) files.push({ field: "exif", blob: exif, filename: "exif.bin", type: "application/octet-stream" });
+        return off.enqueue({
+          id: id, url: form.getAttribute("action"), key: keyOf(form), fields: fields, files: files,
+          target: form.dataset.target ? "#" + form.dataset.target : null, swap: "beforeend",
+        }).then(function () { if (status && status.matches(".upload-status")) status.textContent = ""; });
+      });
     });
+  }
+  function isPhotoForm(form) {
+    return form && (form.classList.contains("photo-upload") || /^photo:/.test(form.dataset.offlineKey || ""));
+  }
+  function onChange(e) {
+    var input = e.target, form = input.closest("form");
+    if (!isPhotoForm(form) || !input.files.length) return;
+    var files = Array.prototype.slice.call(input.files);
     input.value = "";
-  });
+    // one after the other: the queue keeps the order they were picked in
+    files.reduce(function (p, file) { return p.then(function () { return queue(form, file); }); }, Promise.resolve())
+      .then(function () { if (window.SuiJianOffline) window.SuiJianOffline.syncNow(); });
+  }
+  // The listener sits on each input, not on the document: a finding made a moment ago is re-rendered by the
+  // server while the camera is open, and the change event of the replaced (detached) input would never reach
+  // the document. Its form still names the finding, so the photo is kept all the same.
+  var bound = new WeakSet();
+  function bind(root) {
+    var r = root || document, inputs = Array.prototype.slice.call(r.querySelectorAll("form input[type=file]"));
+    if (r.matches && r.matches("input[type=file]")) inputs.push(r);
+    inputs.forEach(function (input) {
+      if (bound.has(input) || !isPhotoForm(input.closest("form"))) return;
+      bound.add(input);
+      input.multiple = true;
+      input.addEventListener("change", onChange);
+    });
+  }
+  if (window.MutationObserver) {
+    new MutationObserver(function (records) {
+      records.forEach(function (r) { r.addedNodes.forEach(function (n) { if (n.nodeType === 1) bind(n); }); });
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { bind(); });
+  else bind();
 })();

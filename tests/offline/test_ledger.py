@@ -124,7 +124,7 @@ def test_a_receipt_without_its_answer(sync_client, db):
     row.status, row.body, row.headers = None, None, None
     db.session.commit()
     busy = _send(sync_client, {"text": "甲"}, cid)
-    assert busy.status_code == 409 and "正在处理" in body(busy)
+    assert busy.status_code == 409 and "正在处理" in body(busy) and busy.headers["Retry-After"] == "5"
     row.created_at = utcnow() - dt.timedelta(minutes=10)
     db.session.commit()
     late = _send(sync_client, {"text": "甲"}, cid)

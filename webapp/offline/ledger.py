@@ -51,6 +51,12 @@ _PENDING = "_sync_pending"  # the row the next commit adds (flask.g)
 _ADDED = "_sync_added"  # the row a commit added
 
 
+class InProgress(ConflictError):
+    """The first request with this id is still running: the phone asks again a little later."""
+
+    retry_after = 5
+
+
 def is_syncable(view: Callable) -> bool:
     return bool(getattr(view, SYNCABLE_ATTR, False))
 
@@ -145,7 +151,7 @@ def _answer_known(row: SyncLedger, digest: str, fields: dict) -> Response:
     if row.status is None:
         age = utcnow() - row.created_at
         if age < dt.timedelta(seconds=IN_PROGRESS_SECONDS):
-            raise ConflictError(_("这项修改正在处理，请稍后再同步。"))
+            raise InProgress(_("这项修改正在处理，请稍后再同步。"))
         response = Response("", 200)
         response.headers["HX-Reswap"] = "none"
     else:
