@@ -5,6 +5,10 @@ SQLite file, or E2E_DATABASE_URL (CI points it at PostgreSQL). It is loaded with
 Screenshots go to artifacts/e2e/ — look at them. The helpers tests call (login, layout assertions) are in
 browser.py; this file keeps the fixtures. Under SUIJIAN_TEST_NOW every browser context's clock is set to
 the suite's moment too (Playwright's ``clock.install``), so pages that compute dates agree with the server.
+
+The offline scenarios (issue 10) use two more: ``restartable_server`` (a live server over a fresh database that a
+test can stop, restart on the same port and make fail on purpose) and ``phones`` (persistent browser profiles
+at iPhone 13 size that a test closes and opens again, keeping the service worker, caches and IndexedDB).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.browser import ARTIFACTS, CHROMIUM, set_browser_clock
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, LiveServer, Phone, Radio, set_browser_clock
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,7 +39,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def browser_type_launch_args(browser_type_launch_args, playwright):
+    # The phone's user agent for the whole browser: a context's user agent does not reach the service worker's
+    # own requests, and a different agent there ends the login (Flask-Login's strong session protection).
+    phone_agent = playwright.devices["iPhone 13"]["user_agent"]
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
@@ -46,6 +53,7 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-component-update",
             "--no-first-run",
             "--disable-sync",
+            f"--user-agent={phone_agent}",
         ],
     }
 
@@ -62,15 +70,16 @@ def context(context: BrowserContext) -> BrowserContext:
 
 
 @pytest.fixture
-def new_context(browser: Browser):
+def new_context(browser: Browser, browser_context_args):
     """Open more browser contexts (a second person, a phone of another size); closed after the test.
 
-    The options are Playwright's ``new_context`` arguments; pass ``**browser_context_args`` for the default phone.
+    The options are Playwright's ``new_context`` arguments over the default phone (``browser_context_args``).
+    pytest-playwright's own ``context`` (and so ``page``) is opened through this factory too.
     """
     contexts: list[BrowserContext] = []
 
     def _open(**options) -> BrowserContext:
-        ctx = set_browser_clock(browser.new_context(**options))
+        ctx = set_browser_clock(browser.new_context(**{**browser_context_args, **options}))
         contexts.append(ctx)
         return ctx
 
@@ -140,3 +149,63 @@ def shot(page):
         return path
 
     return _shot
+
+
+@pytest.fixture(scope="module")
+def restartable_server():
+    """Make a :class:`LiveServer` over a fresh SQLite database filled by ``setup(app)``; returns (server, data).
+
+    Module-scoped: the tests of a module share the server (each on tasks of its own); a module that injects
+    faults or deploys a /sw.js suffix clears them after each test (test_offline.py: ``_clean_server``).
+    """
+    from tests.helpers import reset_schema
+    from webapp import create_app
+    from webapp.extensions import db
+
+    servers: list[LiveServer] = []
+
+    def _make(setup):
+        tmp = tempfile.mkdtemp(prefix="suijian-e2e-offline-")
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(tmp, "e2e.db"),
+                "RATELIMIT_ENABLED": False,
+                "STORAGE_URL": "file://" + os.path.join(tmp, "storage"),
+                "QUEUE_IMMEDIATE": True,
+            }
+        )
+        reset_schema(app)
+        with app.app_context():
+            data = setup(app)
+            db.session.commit()
+            db.session.remove()
+        server = LiveServer(app).start()
+        servers.append(server)
+        return server, data
+
+    yield _make
+    for server in servers:
+        server.stop()
+        with server.app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def phones(playwright, tmp_path):
+    """Phones: ``phones(server, name)`` → a :class:`Phone` (not yet opened) with its own profile folder, reaching
+    ``server`` (a :class:`LiveServer`) through its own :class:`Radio`, so "offline" cuts every request of it.
+
+    Every phone still open is closed after the test, and its radio; the profile goes with ``tmp_path``.
+    """
+    made: list[Phone] = []
+
+    def _phone(server: LiveServer, name: str = "phone") -> Phone:
+        radio = Radio(server.port)
+        phone = Phone(playwright, str(tmp_path / f"profile-{name}-{len(made)}"), radio.base, name, radio=radio)
+        made.append(phone)
+        return phone
+
+    yield _phone
+    for phone in made:
+        phone.close()
+        phone.radio.close()
