@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from tests.factories import make_org, make_user
-from tests.helpers import login
+from tests.helpers import DEMO_PASSWORD, login
 from webapp import audit, create_app
 from webapp.auth.models import Role
 
@@ -111,3 +111,15 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(db
 
             _db.engine.dispose()
     assert seen == {0: "127.0.0.1", 1: "203.0.113.7"}
+
+
+def test_a_login_lasts_a_working_day_also_across_closing_the_browser(client, db):
+    """An inspector whose phone browser was closed offline is still signed in when it reopens, so the queued
+    changes sync without a new login (the cookie has an expiry instead of ending with the browser)."""
+    org = make_org()
+    make_user(org, username="zhao")
+    db.session.commit()
+    resp = client.post("/login", data={"username": "zhao", "password": DEMO_PASSWORD})
+    assert resp.status_code == 302
+    cookie = next(v for k, v in resp.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+    assert "Expires=" in cookie

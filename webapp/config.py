@@ -6,6 +6,7 @@ refuses to start with the default secret key or with per-process (``memory://``)
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def from_env(instance_path: str) -> dict:
         # ... and every attempt per address: generous, 200 inspectors behind one office or carrier NAT log in at once.
         "LOGIN_IP_RATE_LIMIT": os.environ.get("LOGIN_IP_RATE_LIMIT", "600 per minute"),
         "SESSION_COOKIE_HTTPONLY": True,
+        # A login lasts a working day, also across closing the phone's browser (the outbox waits for the same user
+        # to be signed in before it syncs); logout ends it on the server at once.
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=int(os.environ.get("SESSION_HOURS", "14"))),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),

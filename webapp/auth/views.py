@@ -70,6 +70,7 @@ def login():
         user = services.authenticate(form.username.data, form.password.data)
         if user is not None:
             session["sid"] = services.start_session(user)
+            session.permanent = True  # survives closing the browser, for PERMANENT_SESSION_LIFETIME
             login_user(user)
             audit.record(user, "user.login", user, {"ip": request.remote_addr}, org_id=user.org_id)
             db.session.commit()
