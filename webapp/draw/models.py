@@ -106,7 +106,7 @@ class Draw(Model):
     # The rules the draw was committed under; draws before version 2 are "suijian-draw/1".
     spec: Mapped[str] = mapped_column(String(20), server_default=SPEC_V1)
     status: Mapped[DrawStatus] = mapped_column(str_enum(DrawStatus, "draw_status"), default=DrawStatus.COMMITTED)
-    pool: Mapped[dict] = mapped_column(JSONText)
+    pool: Mapped[dict] = mapped_column(JSONText, deferred=True)  # ~57 MB at 1M units: loaded only when read
     pool_hash: Mapped[str] = mapped_column(String(64))
     commitment: Mapped[str] = mapped_column(String(64))
     server_secret: Mapped[str] = mapped_column(String(64))  # hex; revealed only on publication
@@ -116,7 +116,7 @@ class Draw(Model):
     # /2: committed before the due window (the last two working days of the month before): why
     early_reason: Mapped[str | None] = mapped_column(Text)
     seed: Mapped[str | None] = mapped_column(String(64))
-    result: Mapped[list | None] = mapped_column(JSONText)
+    result: Mapped[list | None] = mapped_column(JSONText, deferred=True)
     excluded: Mapped[list] = mapped_column(JSONText, default=list)  # [{"unit_id", "reason"}]
     inspector_excluded: Mapped[list] = mapped_column(JSONText, default=list)  # [{"inspector_id", "reasons"}]
     committed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -297,7 +297,7 @@ def commit(
         raise DrawError(_("本期已有抽取记录，不能重复抽取"), existing)
     elig = eligibility(plan, period)
     pool = _with_exclusions(elig.pool(), elig.excluded)
-    engine.validate_pool(pool)
+    engine.validate_pool(pool, engine.SPEC)  # the canonical /2 form the verifier requires
     problems = engine.feasibility(pool)
     if problems:
         raise DrawError(explain_infeasible(problems, elig))
@@ -507,7 +507,9 @@ def perform(actor: User | None, draw: Draw) -> Draw:
         db.session.rollback()
         db.session.refresh(draw)
         raise DrawError(_("本次抽取已由他人完成"), draw)
-    db.session.refresh(draw)
+    # only what the UPDATE changed: the frozen pool, the commitments and the secrets never change after the
+    # commitment, and reloading the pool (a million units at most) would cost a second JSON decoding
+    db.session.refresh(draw, ["status", "drawn_at", "drawn_by_id"])
     witnesses = list(
         db.session.execute(
             select(DrawWitness.value).where(DrawWitness.draw_id == draw.id).order_by(DrawWitness.seq)
@@ -538,7 +540,7 @@ def _chunks(items: list, size: int = 5000):
 
 
 def _create_tasks(draw: Draw) -> None:
-    """Create the draw's tasks and assignments in bulk: a few statements, not one flush per task.
+    """Create the draw's tasks and assignments in bulk: a few Core statements, not one flush per task.
 
     Rows are exactly those of one ``Task`` per result entry (``seq`` = task order) and one
     ``TaskAssignment`` per slot; task ids are read back by ``(draw_id, seq)``.
@@ -573,8 +575,9 @@ def _create_tasks(draw: Draw) -> None:
             }
         )
     db.session.flush()
+    conn = db.session.connection()  # Core executemany: no ORM bookkeeping per row
     for chunk in _chunks(task_rows):
-        db.session.execute(insert(Task), chunk)
+        conn.execute(insert(Task.__table__), chunk)
     task_ids = dict(db.session.execute(select(Task.seq, Task.id).where(Task.draw_id == draw.id)).all())
     assignment_rows = []
     for i, entry in enumerate(result):
@@ -593,7 +596,7 @@ def _create_tasks(draw: Draw) -> None:
                 }
             )
     for chunk in _chunks(assignment_rows):
-        db.session.execute(insert(TaskAssignment), chunk)
+        conn.execute(insert(TaskAssignment.__table__), chunk)
 
 
 def publish(actor: User | None, draw: Draw) -> Draw:
