@@ -11,7 +11,10 @@ cells** (:func:`safe_cell`): numbers as numbers, dates as dates, and text as tex
 formula (``=``, ``+``, ``-``, ``@``, tab, CR …): a unit named ``=HYPERLINK(…)`` is stored as a string with
 Excel's quote prefix (what Excel itself does for ``'=…``), so neither opening nor editing the cell runs it,
 and the text imports again unchanged. :func:`cell_out` turns a stored value into the cell an import accepts
-again; :func:`csv_bytes` writes a CSV that Excel opens with its Chinese intact.
+again; :func:`csv_bytes` writes a CSV that Excel opens with its Chinese intact (formula-safe too).
+
+Tables people sort and filter (:meth:`SafeSheet.table_header` … :meth:`SafeSheet.close_table`): a bold header
+row, frozen below it, column widths, and an autofilter over the rows written.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from flask_babel import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -192,15 +197,50 @@ def safe_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
     return cell
 
 
+HEADER_FONT = Font(bold=True)
+DEFAULT_WIDTH = 14  # characters; a column without a width of its own
+
+
 class SafeSheet:
     """A write-only worksheet whose rows are written as :func:`safe_cell` cells (use :func:`sheet`)."""
 
     def __init__(self, ws: WriteOnlyWorksheet) -> None:
         self.worksheet = ws
+        self.rows = 0
+        self.columns = 0
 
     def append(self, row: Iterable[Any]) -> None:
         ws = self.worksheet
-        ws.append([safe_cell(ws, v) for v in row])
+        cells = [safe_cell(ws, v) for v in row]
+        ws.append(cells)
+        self.rows += 1
+        self.columns = max(self.columns, len(cells))
+
+    def table_header(self, headers: Sequence[Any], widths: Sequence[float | None] | None = None) -> None:
+        """The first row as a table's header: bold, frozen (it stays on screen while scrolling), with column
+        widths in characters. Call before any other row (a write-only sheet writes its layout first); finish
+        with :meth:`close_table` for the autofilter."""
+        ws = self.worksheet
+        if self.rows:
+            raise ValueError("table_header must be the first row")
+        for i, _header in enumerate(headers, start=1):
+            width = widths[i - 1] if widths is not None and i <= len(widths) else None
+            ws.column_dimensions[get_column_letter(i)].width = width or DEFAULT_WIDTH  # type: ignore[attr-defined]
+        ws.freeze_panes = "A2"
+        cells = []
+        for header in headers:
+            cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", str(header)))
+            cell.data_type = "s"
+            cell.font = HEADER_FONT
+            cells.append(cell)
+        ws.append(cells)
+        self.rows += 1
+        self.columns = max(self.columns, len(cells))
+
+    def close_table(self) -> None:
+        """An autofilter over the header and every row written (Excel's sort and filter buttons)."""
+        if self.columns:
+            self.worksheet.auto_filter.ref = f"A1:{get_column_letter(self.columns)}{max(self.rows, 1)}"  # type: ignore[attr-defined]
 
 
 def sheet(wb: openpyxl.Workbook, title: Any) -> SafeSheet:
@@ -258,9 +298,28 @@ def workbook(sheets: Iterable[tuple[str, Iterable[Sequence[Any]]]]) -> IO[bytes]
     return spooled_workbook(fill)
 
 
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV field: dates ISO (``2027-01-05``; datetimes in local time to the minute), numbers as
+    they are, text that starts like a formula prefixed with ``'`` (a CSV has no cell types: opened in Excel,
+    ``=HYPERLINK(…)`` would run)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, dt.datetime):
+        local = value.astimezone(SHANGHAI) if value.tzinfo is not None else value
+        return local.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = ILLEGAL_CHARACTERS_RE.sub("", value if isinstance(value, str) else str(value))
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
-    """Rows as CSV, UTF-8 with BOM and CRLF, so Excel shows the Chinese correctly."""
+    """Rows as CSV, UTF-8 with BOM and CRLF, so Excel shows the Chinese correctly; cells as :func:`csv_cell`."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -1,5 +1,7 @@
 """The dashboard's exports: the card's form starts a background export job (progress page, download), and the
-direct ``/dashboard/export/<kind>.xlsx`` routes that scripts use. Logic in webapp.dashboard.exports."""
+direct ``/dashboard/export/<kind>.xlsx`` and ``.csv`` routes that scripts use. Logic in webapp.dashboard.exports.
+
+Also registers the registry inspector page's ``inspector_activity`` global (``webapp.dashboard.workload``)."""
 
 from __future__ import annotations
 
@@ -8,17 +10,25 @@ from flask_login import current_user
 
 from webapp import jobs
 from webapp.auth.permissions import supervisor_required
-from webapp.dashboard import exports
+from webapp.dashboard import exports, workload
 from webapp.dashboard.models import ExportJob
 from webapp.dashboard.views import bp
 from webapp.extensions import db
-from webapp.web import after_post, render, xlsx_response
+from webapp.web import after_post, csv_response, render, xlsx_response
+
+bp.record_once(workload.register)
 
 
 def _send(kind: str):
     out, _count, name = exports.export(kind, current_user, request.args)
     db.session.commit()  # the audit event
     return xlsx_response(out, name)
+
+
+def _send_csv(kind: str):
+    data, _count, name = exports.export_csv(kind, current_user, request.args)
+    db.session.commit()  # the audit event
+    return csv_response(data, name)
 
 
 @bp.route("/export/tasks.xlsx")
@@ -37,6 +47,24 @@ def export_results():
 @supervisor_required
 def export_rectifications():
     return _send("rectifications")
+
+
+@bp.route("/export/tasks.csv")
+@supervisor_required
+def export_tasks_csv():
+    return _send_csv("tasks")
+
+
+@bp.route("/export/results.csv")
+@supervisor_required
+def export_results_csv():
+    return _send_csv("results")
+
+
+@bp.route("/export/rectifications.csv")
+@supervisor_required
+def export_rectifications_csv():
+    return _send_csv("rectifications")
 
 
 # ----------------------------------------------------------------------------------- export jobs

@@ -1,7 +1,11 @@
-"""Dashboard exports (.xlsx): tasks, results and rectifications in the layouts supervisors re-key elsewhere.
+"""Dashboard exports (.xlsx and .csv): tasks, results and rectifications in the layouts supervisors re-key
+elsewhere, as tables a spreadsheet sorts and filters (typed cells, bold frozen header, widths, autofilter).
+Every column is described in docs/exports.md.
 
-- tasks: the joint check form's columns (unit, USCC, item, date, inspectors, organisation).
-- results: the national platform's result entry (检查对象名称 … 检查结果（公示类别）, plus 检查机关).
+- tasks: the joint check form's columns, with the task and draw ids, 检查类型, 主办 and 协办 apart, and the
+  draw's state (an abandoned draw's tasks are kept, 作废, and marked).
+- results: the national platform's result entry (检查对象名称 … 检查结果（公示类别）, 检查机关) followed by
+  the ids that join it back (任务编号, 抽取编号), 检查类型, 主办/协办, 检查表结果, the problems, 公示期限 and 公示日期.
 - rectifications: 文书编号, 单位, 期限, 状态, 复查结果.
 
 Each export is one SQL query (joins; inspectors come as extra rows of the same query, ordered so that a
@@ -24,7 +28,7 @@ from typing import IO, Any
 import openpyxl
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from webapp import audit, calendar, jobs, storage, xlsx
 from webapp.auth import access
@@ -33,11 +37,14 @@ from webapp.auth.models import Organisation, User
 from webapp.catalog.models import ItemVersion
 from webapp.dashboard.models import ExportJob
 from webapp.db import utcnow
+from webapp.draw.labels import DRAW_STATUS
+from webapp.draw.models import Draw, DrawStatus
 from webapp.extensions import db
-from webapp.inspections.labels import CATEGORY_LABELS
-from webapp.inspections.models import Inspection, InspectionStatus, superseded
+from webapp.inspections.labels import CATEGORY_LABELS, RESULT_LABELS
+from webapp.inspections.models import Finding, Inspection, InspectionStatus, superseded
 from webapp.rectification.models import OrderStatus, RectificationOrder
 from webapp.registry.models import Inspector, Unit
+from webapp.tasks.labels import TASK_KIND
 from webapp.tasks.models import Task, TaskAssignment, TaskStatus
 from webapp.web import ServiceError
 
@@ -86,25 +93,28 @@ def _scoped(stmt, column, actor: Any):
     return stmt if orgs is None else stmt.where(column.in_(orgs))
 
 
-def _fold(rows: Iterable[Any]) -> Iterator[tuple[Any, list[str]]]:
-    """Rows ``(key, *fields, inspector_name)`` ordered by key → ``(first row, [inspector names])``."""
-    current, names = None, []
+def _fold(rows: Iterable[Any]) -> Iterator[tuple[Any, dict[str, list[str]]]]:
+    """Rows ``(key, *fields, role, inspector_name)`` ordered by key → ``(first row, {role: [names]})``."""
+    current: Any = None
+    names: dict[str, list[str]] = {"lead": [], "assist": []}
     for row in rows:
         if current is not None and row[0] != current[0]:
             yield current, names
-            current, names = None, []
+            current, names = None, {"lead": [], "assist": []}
         if current is None:
             current = row
-        if row[-1] and row[-1] not in names:
-            names.append(row[-1])
+        role, name = row[-2], row[-1]
+        bucket = names["lead" if role == "lead" else "assist"]
+        if name and name not in bucket:
+            bucket.append(name)
     if current is not None:
         yield current, names
 
 
 def _assignments():
-    """Active assignments joined to their inspector: (task_id, slot, name)."""
+    """Active assignments joined to their inspector: (task_id, slot, id, role, name)."""
     return (
-        select(TaskAssignment.task_id, TaskAssignment.slot, TaskAssignment.id, Inspector.name)
+        select(TaskAssignment.task_id, TaskAssignment.slot, TaskAssignment.id, TaskAssignment.role, Inspector.name)
         .join(Inspector, Inspector.id == TaskAssignment.inspector_id)
         .where(TaskAssignment.active.is_(True))
         .subquery()
@@ -128,29 +138,54 @@ def order_status_labels() -> dict[str, str]:
     }
 
 
+def _columns(kind: str) -> list[tuple[str, int]]:
+    """(header, width in characters) of each column of ``kind``; docs/exports.md describes every one."""
+    if kind == "tasks":  # the joint check form's columns, one row per task, then the ids and the draw's state
+        return [
+            (_("任务编号"), 16),
+            (_("检查对象名称"), 32),
+            (_("统一社会信用代码"), 22),
+            (_("抽查事项"), 40),
+            (_("计划检查日期"), 13),
+            (_("主办人员"), 12),
+            (_("协办人员"), 16),
+            (_("任务状态"), 10),
+            (_("检查机关"), 24),
+            (_("检查类型"), 14),
+            (_("抽取编号"), 16),
+            (_("抽取状态"), 18),
+        ]
+    if kind == "results":  # the national platform's result entry, plus the ids that join it back
+        return [
+            (_("检查对象名称"), 32),
+            (_("统一社会信用代码"), 22),
+            (_("抽查事项"), 40),
+            (_("检查日期"), 12),
+            (_("检查结果（公示类别）"), 28),
+            (_("检查机关"), 24),
+            (_("任务编号"), 16),
+            (_("抽取编号"), 16),
+            (_("检查类型"), 14),
+            (_("主办人员"), 12),
+            (_("协办人员"), 16),
+            (_("检查表结果"), 14),
+            (_("发现的问题"), 50),
+            (_("公示期限"), 12),
+            (_("公示日期"), 12),
+        ]
+    return [
+        (_("文书编号"), 22),
+        (_("单位"), 32),
+        (_("统一社会信用代码"), 22),
+        (_("期限"), 12),
+        (_("状态"), 12),
+        (_("复查结果"), 14),
+        (_("检查机关"), 24),
+    ]
+
+
 def _headers(kind: str) -> list[str]:
-    if kind == "tasks":
-        return [
-            _("任务编号"),
-            _("检查对象名称"),
-            _("统一社会信用代码"),
-            _("抽查事项"),
-            _("计划检查日期"),
-            _("检查人员"),
-            _("任务状态"),
-            _("检查机关"),
-        ]
-    if kind == "results":
-        return [
-            _("检查对象名称"),
-            _("统一社会信用代码"),
-            _("抽查事项"),
-            _("检查日期"),
-            _("检查人员"),
-            _("检查结果（公示类别）"),
-            _("检查机关"),
-        ]
-    return [_("文书编号"), _("单位"), _("统一社会信用代码"), _("期限"), _("状态"), _("复查结果"), _("检查机关")]
+    return [h for h, _w in _columns(kind)]
 
 
 def tasks_query(actor: Any, period: Period):
@@ -159,17 +194,22 @@ def tasks_query(actor: Any, period: Period):
         select(
             Task.id,
             Task.public_id,
+            Draw.public_id,
+            Draw.status,
+            Task.kind,
             Unit.name,
             Unit.uscc,
             ItemVersion.name,
             Task.planned_date,
             Task.status,
             Organisation.name,
+            a.c.role,
             a.c.name,
         )
         .join(Unit, Unit.id == Task.unit_id)
         .join(ItemVersion, ItemVersion.id == Task.item_version_id)
         .join(Organisation, Organisation.id == Task.org_id)
+        .outerjoin(Draw, Draw.id == Task.draw_id)
         .outerjoin(a, a.c.task_id == Task.id)
         .order_by(Task.planned_date, Task.id, a.c.slot, a.c.id)
     )
@@ -178,24 +218,57 @@ def tasks_query(actor: Any, period: Period):
     return _scoped(stmt, Task.org_id, actor)
 
 
+def _problems():
+    """The problems (发现的问题) of each inspection as one text, numbered in the record's order.
+
+    PostgreSQL orders ``string_agg`` explicitly; SQLite before 3.44 has no ``ORDER BY`` in ``group_concat`` and
+    concatenates in the order of the ordered subquery."""
+    numbered = (
+        select(
+            Finding.inspection_id,
+            Finding.seq,
+            (cast(Finding.seq, String) + ". " + Finding.text).label("line"),
+        )
+        .order_by(Finding.inspection_id, Finding.seq)
+        .subquery()
+    )
+    text = func.aggregate_strings(numbered.c.line, "\n")
+    if db.session.get_bind().dialect.name == "postgresql":
+        text = text.aggregate_order_by(numbered.c.seq)
+    return select(numbered.c.inspection_id, text.label("text")).group_by(numbered.c.inspection_id).subquery()
+
+
 def results_query(actor: Any, period: Period):
     """Submitted inspections that no later submitted inspection supersedes (the result in force)."""
     a = _assignments()
+    problems = _problems()
     stmt = (
         select(
             Inspection.id,
             Unit.name,
             Unit.uscc,
             ItemVersion.name,
+            Inspection.checkin_at,
             Inspection.submitted_at,
             Inspection.category,
             Organisation.name,
+            Task.public_id,
+            Draw.public_id,
+            Draw.status,
+            Task.kind,
+            Inspection.result,
+            problems.c.text,
+            Inspection.publish_due_on,
+            Inspection.published_at,
+            a.c.role,
             a.c.name,
         )
         .join(Task, Task.id == Inspection.task_id)
         .join(Unit, Unit.id == Task.unit_id)
         .join(ItemVersion, ItemVersion.id == Task.item_version_id)
         .join(Organisation, Organisation.id == Inspection.org_id)
+        .outerjoin(Draw, Draw.id == Task.draw_id)
+        .outerjoin(problems, problems.c.inspection_id == Inspection.id)
         .outerjoin(a, a.c.task_id == Task.id)
         .where(Inspection.status == InspectionStatus.SUBMITTED, ~superseded())
         .order_by(Inspection.submitted_at, Inspection.id, a.c.slot, a.c.id)
@@ -229,24 +302,63 @@ def _outcome_text(status: Any, outcome: list | None, problems: list | None) -> s
     return _("%(fixed)d/%(total)d项已改正", fixed=fixed, total=total)
 
 
+def _draw_state(status: Any) -> str:
+    """抽取状态 of a task's draw: an abandoned draw's tasks are marked (they are kept, 作废, never deleted)."""
+    if status is None:
+        return _("非抽取任务")
+    return _("已放弃（任务作废）") if status == DrawStatus.ABANDONED else str(DRAW_STATUS.get(status, ""))
+
+
+def _published_on(published_at: dt.datetime | None, due: dt.date | None, today: dt.date) -> dt.date | None:
+    """The day the result became public: stamped, or its deadline once passed (the public site shows it then)."""
+    if published_at is not None:
+        return calendar.local_date(published_at)
+    return due if due is not None and due <= today else None
+
+
 def _rows(kind: str, actor: Any, period: Period) -> Iterator[list[Any]]:
+    kinds = {k: str(v) for k, v in TASK_KIND.items()}
     if kind == "tasks":
         labels = task_status_labels()
         query = tasks_query(actor, period).execution_options(yield_per=2000)
         for r, names in _fold(db.session.execute(query)):
-            yield [r[1], r[2], r[3] or "", r[4], r[5], "、".join(names), labels.get(r[6], ""), r[7]]
+            yield [
+                r[1],
+                r[5],
+                r[6] or "",
+                r[7],
+                r[8],
+                "、".join(names["lead"]),
+                "、".join(names["assist"]),
+                labels.get(r[9], ""),
+                r[10],
+                kinds.get(r[4], ""),
+                r[2] or "",
+                _draw_state(r[3]),
+            ]
     elif kind == "results":
         cats = {k: str(v) for k, v in CATEGORY_LABELS.items()}
+        results = {k: str(v) for k, v in RESULT_LABELS.items()}
+        today = calendar.today()
         query = results_query(actor, period).execution_options(yield_per=2000)
         for r, names in _fold(db.session.execute(query)):
+            checked = r[4] or r[5]
             yield [
                 r[1],
                 r[2] or "",
                 r[3],
-                (calendar.local_date(r[4]) if r[4] else None),
-                "、".join(names),
-                cats.get(r[5], ""),
-                r[6],
+                calendar.local_date(checked) if checked else None,
+                cats.get(r[6], ""),
+                r[7],
+                r[8],
+                r[9] or "",
+                kinds.get(r[11], ""),
+                "、".join(names["lead"]),
+                "、".join(names["assist"]),
+                results.get(r[12], ""),
+                r[13] or "",
+                r[14],
+                _published_on(r[15], r[14], today),
             ]
     else:
         labels = order_status_labels()
@@ -278,26 +390,49 @@ def export(
     count = 0
     with force_locale("zh_Hans"):
         title = titles()[kind]
-        headers = _headers(kind)
+        columns = _columns(kind)
 
     def fill(wb: openpyxl.Workbook) -> None:
         nonlocal count
         ws = xlsx.sheet(wb, title)  # typed, formula-safe cells: a unit named "=HYPERLINK(…)" stays text
-        ws.append(headers)
+        ws.table_header([h for h, _w in columns], [w for _h, w in columns])  # bold, frozen, widths
         with force_locale("zh_Hans"):  # labels resolved once per export, in Chinese
             for row in _rows(kind, actor, period):
                 ws.append(row)
                 count += 1
                 if progress is not None and count % PROGRESS_EVERY == 0:
                     progress(count)
+        ws.close_table()  # autofilter over every row
 
     out = xlsx.spooled_workbook(fill)
+    _audit(kind, actor, period, count, job)
+    return out, count, _file_name(title, period, "xlsx")
+
+
+def export_csv(kind: str, actor: Any, args: Any) -> tuple[bytes, int, str]:
+    """The same rows as :func:`export` as CSV (UTF-8 with BOM; dates ISO; formula-safe). Audited."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    period = Period(args)
+    with force_locale("zh_Hans"):
+        title = titles()[kind]
+        rows = [_headers(kind), *_rows(kind, actor, period)]
+    count = len(rows) - 1
+    _audit(kind, actor, period, count, None, "csv")
+    return xlsx.csv_bytes(rows), count, _file_name(title, period, "csv")
+
+
+def _audit(kind: str, actor: Any, period: Period, count: int, job: Any, fmt: str = "xlsx") -> None:
     data: dict[str, Any] = {"rows": count, "filters": period.to_args()}
+    if fmt != "xlsx":
+        data["format"] = fmt
     if job is not None:
         data["job"] = job.public_id
     audit.record(actor, f"export.{kind}", ("organisation", actor.org_id), data, org_id=actor.org_id)
-    name = f"{title}{period.suffix() or '-' + calendar.today().strftime('%Y%m%d')}.xlsx"
-    return out, count, name
+
+
+def _file_name(title: str, period: Period, ext: str) -> str:
+    return f"{title}{period.suffix() or '-' + calendar.today().strftime('%Y%m%d')}.{ext}"
 
 
 def count_rows(kind: str, actor: Any, period: Period) -> int:

@@ -12,6 +12,7 @@ from webapp import calendar
 from webapp.auth.permissions import supervisor_required
 from webapp.dashboard import cache, exports, queries
 from webapp.dashboard.charts import Bar, hbars
+from webapp.db import utcnow
 from webapp.draw.labels import STRATUM
 from webapp.inspections.labels import CATEGORY_LABELS
 from webapp.inspections.models import PublishedCategory
@@ -20,6 +21,7 @@ from webapp.rectification.labels import FOLLOW_UP
 from webapp.registry.audit.labels import ACTION_LABELS
 from webapp.registry.labels import RISK_LEVEL
 from webapp.registry.units.queries import quality_report
+from webapp.trace.queries import dashboard_summary as trace_summary
 from webapp.web import is_htmx, render
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -232,6 +234,7 @@ def index():
     return render(
         "dashboard/index.html",
         card=exports.export_card(current_user),
+        trace=trace_summary(current_user, utcnow()),
         by_org=by_org,
         by_inspector=by_inspector,
         month_as_of=month.computed_at,

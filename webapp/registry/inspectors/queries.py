@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -23,6 +24,7 @@ from webapp.registry.audit import queries as audit_queries
 from webapp.registry.inspectors.columns import allowed_posts
 from webapp.registry.labels import INSPECTOR_POOL_FILTER, POSTS
 from webapp.registry.models import Inspector, InspectorConflict, InspectorStatus, InspectorUnavailability, Unit
+from webapp.registry.sorting import Sort, ordered_page
 
 MAX_QUERY_LEN = 100
 EXPIRY_WARNING_DAYS = 30
@@ -50,6 +52,7 @@ class InspectorFilters:
     post: str = ""
     status: str = ""  # "" (all) | "active" | "frozen"
     pool: str = ""  # "" | one of POOL_FILTERS
+    sort: Sort = field(default_factory=Sort)  # the desk table's column order (?sort=…&dir=…)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> InspectorFilters:
@@ -63,18 +66,30 @@ class InspectorFilters:
             post=post if post in POSTS else "",
             status=status if status in STATUS_FILTERS else "",
             pool=pool if pool in POOL_FILTERS else "",
+            sort=Sort.from_args(args, SORT_COLUMNS),
         )
 
     def to_args(self) -> dict[str, str]:
         out = {name: getattr(self, name) for name in ("q", "post", "status", "pool") if getattr(self, name)}
         if self.org is not None:
             out["org"] = str(self.org)
+        out.update(self.sort.to_args())
         return out
 
     @property
     def count(self) -> int:
         """Number of filters set besides the search text (the "筛选（n）" summary)."""
         return sum(1 for name in ("post", "status", "pool") if getattr(self, name)) + (self.org is not None)
+
+
+# The desk table's sortable columns, as expressions that are never NULL (see webapp.registry.sorting).
+SORT_COLUMNS: dict[str, Any] = {
+    "name": Inspector.name,
+    "org": func.coalesce(select(Organisation.name).where(Organisation.id == Inspector.org_id).scalar_subquery(), ""),
+    "post": Inspector.post,
+    "cert": func.coalesce(Inspector.cert_valid_until, dt.date(1, 1, 1)),
+    "status": Inspector.status,
+}
 
 
 @dataclass
@@ -184,12 +199,13 @@ def cert_state(inspector: Inspector, today: dt.date | None = None) -> str:
 def list_inspectors(
     user: User, f: InspectorFilters, after: int | None = None, page_size: int = 50, today: dt.date | None = None
 ) -> InspectorPage:
-    """One page of matching inspectors, newest first, keyset-paged on the id; a constant number of queries."""
+    """One page of matching inspectors, newest first or in ``f.sort``'s order, keyset-paged after the row
+    ``after``; a constant number of queries."""
     today = today or calendar.today()
     stmt = _filtered(user, f, today)
-    page_stmt = stmt.options(selectinload(Inspector.org)).order_by(Inspector.id.desc()).limit(page_size + 1)
-    if after is not None:
-        page_stmt = page_stmt.where(Inspector.id < after)
+    page_stmt = ordered_page(
+        stmt.options(selectinload(Inspector.org)), f.sort, SORT_COLUMNS, Inspector.id, after, page_size + 1
+    )
     found = list(db.session.execute(page_stmt).scalars())
     more = len(found) > page_size
     found = found[:page_size]

@@ -30,12 +30,13 @@ def export_units(actor: Any, args: Any) -> tuple[IO[bytes], int]:
     def fill(wb: openpyxl.Workbook) -> None:
         nonlocal count
         ws = xlsx.sheet(wb, kind.title)  # typed, formula-safe cells (a name "=HYPERLINK(…)" stays text)
-        ws.append([c.header for c in kind.columns])
+        ws.table_header([c.header for c in kind.columns])  # bold, frozen; the header text an import reads
         labels = xlsx.chinese_labels(unit_labels())
         col_labels = [labels.get(f) for f in kind.fields]  # same cells as kind.to_text, labels resolved once
         for row in db.session.execute(query):
             ws.append([xlsx.cell_out(v, lab) for v, lab in zip(row, col_labels, strict=True)])
             count += 1
+        ws.close_table()  # autofilter: the list sorts and filters in a spreadsheet
 
     out = xlsx.spooled_workbook(fill)
     audit.record(
