@@ -180,9 +180,14 @@ def test_a_short_dash_with_enough_points_is_refused_for_too_little_ink():
     assert "过短或过小" in refused(json.dumps(dash))
 
 
-@pytest.mark.parametrize("garbage", ["", "not json", "{", '{"points": []}', "[1, 2]", '[{"points": "x"}]', "null"])
+@pytest.mark.parametrize("garbage", ["not json", "{", '{"points": []}', "[1, 2]", '[{"points": "x"}]', "null"])
 def test_garbage_json_is_refused(garbage):
     assert "无法读取" in refused(garbage)
+
+
+@pytest.mark.parametrize("empty", ["", "[]"])
+def test_an_empty_pad_is_asked_for_a_signature(empty):
+    assert "请签名后再提交" in refused(empty)
 
 
 @pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "null", '"12"', "true"])

@@ -70,6 +70,13 @@ def test_near_empty_signature_and_missing_name_are_refused(client, db, scene):
         headers=HX,
     )
     assert r.status_code == 422 and "请填写签字人姓名" in r.get_data(as_text=True)
+    for empty in ("", "[]"):  # an empty pad, posted without JavaScript: say so, not "unreadable"
+        r = client.post(
+            _url(scene, "/signatures"),
+            data={"signer": "unit", "signer_name": "王小明", "strokes": empty, "width": 340, "height": 200},
+            headers=HX,
+        )
+        assert r.status_code == 422 and "请签名后再提交" in r.get_data(as_text=True)
     assert db.session.query(Signature).count() == 0
 
 

@@ -31,6 +31,7 @@ class OrgForm(FlaskForm):
     dept = SelectField(_l("所属部门"), choices=choices((d, DEPT[d]) for d in DEPARTMENTS), validate_choice=False)
     parent_id = SelectField(_l("上级机构"), validate_choice=False)
     region = StringField(_l("所属区域"))
+    checkin_radius = StringField(_l("签到范围（米）"), render_kw={"inputmode": "numeric"})
     reason = StringField(_l("修改原因"))
 
     def values(self) -> dict[str, Any]:
@@ -41,6 +42,7 @@ class OrgForm(FlaskForm):
             "dept": self.dept.data,
             "parent_id": self.parent_id.data,
             "region": self.region.data,
+            "checkin_radius": self.checkin_radius.data,
         }
 
 

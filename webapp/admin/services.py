@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from webapp import audit, calendar_notice
 from webapp import calendar as cal
+from webapp.admin.models import OrgCheckinSettings
 from webapp.admin.queries import org_blockers, subtree_ids
 from webapp.auth.labels import ORG_KIND
 from webapp.auth.models import DEPARTMENTS, Organisation, OrgKind, User
@@ -103,10 +104,48 @@ def _clean_org_values(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# the check-in radius (签到范围) in metres; empty: the parent's, else webapp.inspections.geo.DEFAULT_RADIUS_M
+RADIUS_MIN, RADIUS_MAX = 50, 50000
+
+
+def _clean_radius(raw: Any) -> tuple[int | None, str | None]:
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        return None, None
+    try:
+        value = int(text)
+    except ValueError:
+        return None, str(_l("签到范围须为整数（米）"))
+    if not RADIUS_MIN <= value <= RADIUS_MAX:
+        return None, str(_l("签到范围须在%(a)d至%(b)d米之间", a=RADIUS_MIN, b=RADIUS_MAX))
+    return value, None
+
+
+def own_checkin_radius(org_id: int) -> int | None:
+    """The radius set on the organisation itself (None: it takes its parent's or the default)."""
+    return db.session.execute(
+        select(OrgCheckinSettings.radius_m).where(OrgCheckinSettings.org_id == org_id)
+    ).scalar_one_or_none()
+
+
+def _set_radius(org_id: int, radius: int | None) -> None:
+    row = db.session.execute(select(OrgCheckinSettings).where(OrgCheckinSettings.org_id == org_id)).scalar_one_or_none()
+    if radius is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(OrgCheckinSettings(org_id=org_id, radius_m=radius))
+    else:
+        row.radius_m = radius
+
+
 def create_org(actor: User | None, code: str, raw: dict[str, Any]) -> Organisation:
     code = (code or "").strip()
     values = _clean_org_values(raw)
     errors = org_errors(values)
+    radius, radius_error = _clean_radius(raw.get("checkin_radius"))
+    if radius_error:
+        errors["checkin_radius"] = radius_error
     if not ORG_CODE_RE.match(code):
         errors["code"] = str(_l("机构代码只能包含字母、数字、短横线和下划线（2–40位）"))
     elif db.session.execute(select(Organisation.id).where(func.lower(Organisation.code) == code.lower())).first():
@@ -116,11 +155,12 @@ def create_org(actor: User | None, code: str, raw: dict[str, Any]) -> Organisati
     org = Organisation(code=code, active=True, **values)
     db.session.add(org)
     db.session.flush()
+    _set_radius(org.id, radius)
     audit.record(
         actor,
         "org.created",
         org,
-        {"code": code, **{k: audit.plain(v) for k, v in values.items()}},
+        {"code": code, **{k: audit.plain(v) for k, v in values.items()}, "checkin_radius": radius},
         org_id=org.id,
     )
     return org
@@ -129,13 +169,20 @@ def create_org(actor: User | None, code: str, raw: dict[str, Any]) -> Organisati
 def update_org(actor: User | None, org: Organisation, raw: dict[str, Any], reason: str | None = None) -> dict:
     values = _clean_org_values(raw)
     errors = org_errors(values, org)
+    radius, radius_error = _clean_radius(raw.get("checkin_radius"))
+    if radius_error:
+        errors["checkin_radius"] = radius_error
     if errors:
         raise Invalid(errors)
     changes = audit.diff(org, list(ORG_FIELDS), values)
+    old_radius = own_checkin_radius(org.id)
+    if radius != old_radius:
+        changes["checkin_radius"] = [old_radius, radius]
     if not changes:
         raise Invalid({"_form": str(_l("没有任何修改"))})
     for f in ORG_FIELDS:
         setattr(org, f, values[f])
+    _set_radius(org.id, radius)
     audit.record(actor, "org.updated", org, changes, reason=(reason or "").strip() or None, org_id=org.id)
     return changes
 

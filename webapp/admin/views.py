@@ -106,6 +106,7 @@ def _org_edit_form(org: Organisation, **kwargs: Any) -> OrgForm:
             "dept": org.dept,
             "parent_id": str(org.parent_id or ""),
             "region": org.region or "",
+            "checkin_radius": str(services.own_checkin_radius(org.id) or ""),
         },
         **kwargs,
     )

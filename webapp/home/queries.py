@@ -49,6 +49,7 @@ class TaskRow:
     deadline: Deadline | None = None
     publish_by: dt.date | None = None  # done tasks: the result is due on the public site by this day
     publish_days_left: int | None = None
+    in_progress: bool = False  # 进行中: checked in, the record not submitted yet (an open draft)
 
 
 @dataclass
@@ -139,10 +140,25 @@ def my_tasks(inspector: Inspector | None, today: dt.date, done_limit: int = 20) 
         result.groups[group_of(task, today)].append(row)
     rows = [row for group in result.groups.values() for row in group]
     deadlines = _deadlines([row.task.id for row in rows], today)
+    drafts = _open_drafts([row.task.id for row in rows if row.task.status != TaskStatus.SUBMITTED])
     for row in rows:
         row.deadline = deadlines.get(row.task.id)
+        row.in_progress = row.task.id in drafts
     _publication_deadlines(result.groups["done"], today)
     return result
+
+
+def _open_drafts(task_ids: list[int]) -> set[int]:
+    """The tasks with a started, unsubmitted record (进行中)."""
+    if not task_ids:
+        return set()
+    return set(
+        db.session.execute(
+            select(Inspection.task_id).where(
+                Inspection.task_id.in_(task_ids), Inspection.status == InspectionStatus.DRAFT
+            )
+        ).scalars()
+    )
 
 
 def _publication_deadlines(rows: list[TaskRow], today: dt.date) -> None:

@@ -14,6 +14,14 @@ class FindingForm(FlaskForm):
     text = TextAreaField(_l("发现的问题"))
     legal_basis = StringField(_l("法律依据"))
     point_id = HiddenField()
+    common_problem = HiddenField()  # the common problem picked (常见问题库), linked to the finding
+
+
+class FindingEditForm(FlaskForm):
+    """Change a finding until the record is submitted (its ids and photos stay)."""
+
+    text = TextAreaField(_l("发现的问题"))
+    legal_basis = TextAreaField(_l("法律依据"))
 
 
 class ResultForm(FlaskForm):

@@ -16,7 +16,7 @@ from webapp.auth.models import User
 from webapp.catalog.models import ChecklistPoint
 from webapp.db import lock_row, utcnow
 from webapp.extensions import db
-from webapp.inspections import signing
+from webapp.inspections import checkin, signing
 from webapp.inspections.labels import CATEGORY_LABELS, LOCATION_ERRORS, RESULT_LABELS
 from webapp.inspections.models import (
     Answer,
@@ -118,12 +118,14 @@ def start(
     location_error: str | None = None,
     device_time: Any = None,
     offline: bool = False,
+    far_reason: Any = None,
 ) -> Inspection:
     """开始检查: check in with time and position (or the reason there is none). Idempotent by UUID.
 
     ``device_time`` is the phone's clock when 开始检查 was tapped (ISO 8601 with offset) and ``offline`` says it
     was recorded without network: the record keeps the phone's time when plausible (record.checkin_time) and
-    the server's receipt time beside it.
+    the server's receipt time beside it. A position farther from the unit than the organisation's radius needs
+    ``far_reason`` (webapp.inspections.checkin); without it nothing is stored (InspectionError on ``far_reason``).
     """
     cu = parse_uuid(client_uuid)
     existing = db.session.execute(select(Inspection).where(Inspection.client_uuid == cu)).scalar_one_or_none()
@@ -140,6 +142,13 @@ def start(
     if ctx.inspection is not None:
         raise Immutable(_("本任务的检查记录已提交。"))
     lat_v, lon_v = parse_coord(lat, 90), parse_coord(lon, 180)
+    if lat_v is None or lon_v is None:
+        lat_v = lon_v = None
+    place = checkin.assess(ctx.task, lat_v, lon_v)
+    reason = checkin.clean_reason(far_reason)
+    far_errors = checkin.check(place, reason)
+    if far_errors:
+        raise InspectionError(far_errors)
     now = utcnow()
     device_at = parse_device_time(device_time)
     earliest = ctx.task.draw.drawn_at if ctx.task.draw is not None and ctx.task.draw.drawn_at else None
@@ -165,6 +174,7 @@ def start(
         insp.location_note = location_note(location_error)
     db.session.add(insp)
     db.session.flush()
+    checkin.record_place(insp, place, reason)
     old_status = ctx.task.status
     if ctx.task.status == TaskStatus.PLANNED:
         ctx.task.status = TaskStatus.IN_PROGRESS
@@ -184,19 +194,30 @@ def start(
             "received_at": now.isoformat(),
             "offline": bool(offline),
             "checkin_note": checkin_note,
+            "distance_m": round(place.distance_m, 1) if place.distance_m is not None else None,
+            "radius_m": place.radius_m,
+            "far": place.far,
+            "far_reason": reason or None,
         },
     )
     ctx.inspection = insp
+    events.inspection_started.send(insp, user=user)  # e.g. the inspection's public code (trace)
     return insp
 
 
+# the browser's own (English) messages of an older page, by their tell-tale words
+_LOCATION_WORDS = (("denied", "denied"), ("permission", "denied"), ("timeout", "timeout"), ("timed out", "timeout"))
+
+
 def location_note(location_error: Any) -> str:
-    """Why the check-in has no position: a code of the page (``denied`` …) in Chinese, else the browser's text."""
-    raw = location_error.strip() if isinstance(location_error, str) else ""
-    label = LOCATION_ERRORS.get(raw.lower())
-    if label is not None:
-        return str(label)
-    return LOCATION_REFUSED + (f"（{raw[:100]}）" if raw else "")
+    """Why the check-in has no position, always in Chinese: a code of the page (``denied`` …), or the browser's
+    message of an older page read for its meaning (its English text never reaches the record)."""
+    raw = location_error.strip().lower() if isinstance(location_error, str) else ""
+    label = LOCATION_ERRORS.get(raw)
+    if label is None:
+        code = next((c for word, c in _LOCATION_WORDS if word in raw), None)
+        label = LOCATION_ERRORS.get(code) if code else None
+    return str(label) if label is not None else LOCATION_REFUSED
 
 
 def record_partner(user: User, ctx: TaskContext) -> Inspection:

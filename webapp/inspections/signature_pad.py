@@ -140,7 +140,9 @@ def _canvas_size(width: Any, height: Any) -> tuple[int, int]:
     return w_int, h_int
 
 
-def _parse(strokes_json: str | bytes | list) -> list:
+def _parse(strokes_json: str | bytes | list | None) -> list:
+    if strokes_json is None or (isinstance(strokes_json, str | bytes | list) and not strokes_json):
+        raise SignatureError(_("请签名后再提交。"))  # an empty pad (a form posted without drawing)
     if isinstance(strokes_json, list):
         return strokes_json
     if isinstance(strokes_json, str):
@@ -287,7 +289,7 @@ def render_png(strokes: list[dict[str, Any]], width: int, height: int) -> bytes:
 # ------------------------------------------------------------------------------------------ public API
 
 
-def validate(strokes_json: str | bytes | list, width: Any, height: Any) -> Signature:
+def validate(strokes_json: str | bytes | list | None, width: Any, height: Any) -> Signature:
     """Check, normalise (scaled into ``STORED_CANVAS``) and render a signature_pad signature; raise
     :class:`SignatureError` (Chinese)."""
     pad_w, pad_h = _canvas_size(width, height)

@@ -10,11 +10,11 @@ from flask_login import current_user
 
 from webapp.auth.permissions import inspector_required, login_required
 from webapp.extensions import db
-from webapp.inspections import documents, services, signing
+from webapp.inspections import documents, findings, services, signing
 from webapp.inspections import photos as photo_services
-from webapp.inspections.forms import FindingForm, ResultForm, SupplementForm
+from webapp.inspections.forms import FindingEditForm, FindingForm, ResultForm, SupplementForm
 from webapp.inspections.labels import ANSWER_LABELS, CATEGORY_LABELS, RESULT_LABELS
-from webapp.inspections.models import Inspection, InspectionStatus
+from webapp.inspections.models import Answer, Inspection, InspectionStatus
 from webapp.inspections.record import (
     Conflict,
     Immutable,
@@ -60,11 +60,16 @@ def _record_context(ctx: TaskContext, **extra):
                 "remarks": insp.remarks if insp else "",
             },
         )
+    points = services.points(ctx)
     return {
         "ctx": ctx,
         "task": ctx.task,
         "insp": insp,
-        "points": services.points(ctx),
+        "points": points,
+        "point_prefills": findings.unrecorded_fails(insp, points),
+        "common_problems": findings.problems(ctx),
+        "finding_edit": extra.pop("finding_edit", None),  # (finding public id, the form with its errors)
+        "oob": extra.pop("oob", False),
         "answers": services.answers_by_point(insp),
         "can_answer": lambda p: services.can_answer(ctx, p),
         "finding_form": extra.pop("finding_form", None) or FindingForm(formdata=None),
@@ -75,6 +80,7 @@ def _record_context(ctx: TaskContext, **extra):
         "result_labels": RESULT_LABELS,
         "category_labels": CATEGORY_LABELS,
         "new_uuid": str(uuid.uuid4()),
+        "fresh_uuid": lambda: str(uuid.uuid4()),  # one per form that creates something
         "submitted": insp is not None and insp.status == InspectionStatus.SUBMITTED,
         "order_allowed": calls_for_order(insp),
         "slots": signing.slots(ctx) if insp else [],
@@ -110,6 +116,7 @@ def start(public_id: str):
             lon=f.get("lon"),
             accuracy=f.get("accuracy"),
             location_error=f.get("location_error"),
+            far_reason=f.get("far_reason"),
             device_time=f.get("device_time"),
             offline=f.get("offline") == "1",
         )
@@ -185,13 +192,23 @@ def _error(exc: InspectionError):
 @syncable
 def answer(public_id: str, point_id: int):
     ctx = _ctx(public_id)
+    before = services.answers_by_point(ctx.inspection).get(point_id)
+    was_fail = before is not None and before.answer == Answer.FAILS
     try:
         row = services.save_answer(current_user, ctx, point_id, request.form.get("answer"), request.form.get("note"))
     except InspectionError as exc:
         db.session.rollback()
         return _error(exc)
     db.session.commit()
-    return render("inspections/_saved.html", row=row)
+    saved = render("inspections/_saved.html", row=row)
+    if is_htmx() and was_fail != (row.answer == Answer.FAILS):
+        # 不符合 opens the finding prefilled from the point (or the prompt goes when the answer changes back):
+        # the prompts in the findings section come along, swapped out of band
+        prompts, _status = render(
+            "inspections/record.html", block="point_findings", **_record_context(_ctx(public_id), oob=True)
+        )
+        return saved[0] + prompts, saved[1]
+    return saved
 
 
 @bp.route("/tasks/<public_id>/findings", methods=["POST"])
@@ -201,8 +218,14 @@ def finding_add(public_id: str):
     ctx = _ctx(public_id)
     form = FindingForm()
     try:
-        services.add_finding(
-            current_user, ctx, form.text.data, form.legal_basis.data, form.point_id.data, client_uuid=_client_id()
+        findings.add(
+            current_user,
+            ctx,
+            form.text.data,
+            form.legal_basis.data,
+            form.point_id.data,
+            common_problem=form.common_problem.data,
+            client_uuid=_client_id(),
         )
     except InspectionError as exc:
         db.session.rollback()
@@ -217,6 +240,42 @@ def finding_add(public_id: str):
     if is_htmx():
         return render("inspections/record.html", block="findings", **_record_context(_ctx(public_id)))
     return redirect(url_for("inspections.record", public_id=public_id, _anchor="findings"), code=303)
+
+
+@bp.route("/tasks/<public_id>/findings/<finding_id>/edit", methods=["POST"])
+@inspector_required
+@syncable
+def finding_edit(public_id: str, finding_id: str):
+    """Change a finding's text or basis until submission (its ids, photos and link stay)."""
+    ctx = _ctx(public_id)
+    finding = findings_of(ctx, finding_id)
+    form = FindingEditForm()
+    try:
+        findings.edit(current_user, ctx, finding, form.text.data, form.legal_basis.data)
+    except InspectionError as exc:
+        db.session.rollback()
+        if isinstance(exc, (Immutable, Conflict)):
+            return _error(exc)
+        apply_errors(form, exc.errors)
+        ctx = _ctx(public_id)
+        return render(
+            "inspections/record.html",
+            block="findings",
+            status=422,
+            **_record_context(ctx, finding_edit=(finding.public_id, form)),
+        )
+    db.session.commit()
+    if is_htmx():
+        return render("inspections/record.html", block="findings", **_record_context(_ctx(public_id)))
+    return redirect(url_for("inspections.record", public_id=public_id, _anchor="findings"), code=303)
+
+
+def findings_of(ctx: TaskContext, ref: str):
+    """The task's finding named in the URL (public id or client id), else 404."""
+    finding = services.finding_of(ctx, ref)
+    if finding is None:
+        abort(404)
+    return finding
 
 
 @bp.route("/tasks/<public_id>/findings/<finding_id>/delete", methods=["POST"])
