@@ -28,6 +28,9 @@ EXPECTED: dict[str, str] = {
     "dashboard.export_tasks": SUPERVISOR,
     "dashboard.export_results": SUPERVISOR,
     "dashboard.export_rectifications": SUPERVISOR,
+    "dashboard.export_tasks_csv": SUPERVISOR,
+    "dashboard.export_results_csv": SUPERVISOR,
+    "dashboard.export_rectifications_csv": SUPERVISOR,
     "publication.index": SUPERVISOR,
     "publication.publish": SUPERVISOR,
     "publication.review": SUPERVISOR,
@@ -44,6 +47,10 @@ EXPECTED: dict[str, str] = {
     "catalog.item_new": ADMIN,
     "catalog.item_edit": ADMIN,
     "catalog.item_status": ADMIN,
+    # the common-problem library of an item (issue 13): kept by supervisors
+    "catalog.problems": SUPERVISOR,
+    "catalog.problem_edit": SUPERVISOR,
+    "catalog.problem_status": SUPERVISOR,
     # organisations, users, the working-day calendar: admins only
     "admin.calendar": ADMIN,
     "admin.calendar_notice_post": ADMIN,
@@ -116,6 +123,12 @@ EXPECTED: dict[str, str] = {
     # 一公开: the public site
     **{f"public.{name}": PUBLIC for name in ("index", "draws", "draw", "bundle", "verifier", "verify")},
     "rectification.verify": PUBLIC,
+    # 扫码亮证: the code's page and its forms are public (rate-limited, signed form token); ratings and reports
+    # are for the supervisors (object level: their organisation subtree, tests/trace)
+    "trace.scan": PUBLIC,
+    "trace.rate": PUBLIC,
+    "trace.report": PUBLIC,
+    "trace.feedback": SUPERVISOR,
     "rectification.notice": LOGIN,
     "rectification.notice_pdf": LOGIN,
     "rectification.issue": INSPECTOR,
@@ -136,6 +149,7 @@ EXPECTED: dict[str, str] = {
             "answer",
             "finding_add",
             "finding_delete",
+            "finding_edit",
             "result",
             "submit",
             "supplement",

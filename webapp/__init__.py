@@ -148,12 +148,15 @@ def _wire_events() -> None:
     """Connect the domain signals (webapp/events.py) to their receivers: the one place where they are wired.
 
     A submitted record gets its publication deadline (publication) and makes the organisation's due 复查 tasks
-    (rectification); a recorded penalty gets its publication deadline. Connecting again is a no-op.
+    (rectification); a recorded penalty gets its publication deadline; a check-in gets the inspection's public
+    code (扫码亮证, trace). Connecting again is a no-op.
     """
     from webapp import events
     from webapp.publication import services as publication
     from webapp.rectification import services as rectification
+    from webapp.trace import services as trace
 
+    events.inspection_started.connect(trace.on_inspection_started, weak=False)
     events.result_submitted.connect(publication.on_result_submitted, weak=False)
     events.result_submitted.connect(rectification.on_result_submitted, weak=False)
     events.penalty_recorded.connect(publication.on_penalty_recorded, weak=False)
@@ -183,6 +186,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.offline.views import bp as offline_bp
 
     app.register_blueprint(offline_bp)
+    from webapp.trace.views import bp as trace_bp
+
+    app.register_blueprint(trace_bp)
 
 
 def _asset_url(app: Flask):
@@ -264,11 +270,13 @@ def _register_hooks(app: Flask) -> None:
     from webapp import calendar
     from webapp.auth import access
     from webapp.draw.pool import template_globals as pool_globals
+    from webapp.inspections.checkin import template_globals as checkin_globals
     from webapp.registry.labels import jinja_globals
 
     # pool_globals: the registry's inspector page shows the draw's pool rule (the registry sits below the draw)
     app.jinja_env.globals.update(
-        {**jinja_globals(), **access.jinja_globals(), **pool_globals()}, asset_url=_asset_url(app)
+        {**jinja_globals(), **access.jinja_globals(), **pool_globals(), **checkin_globals()},
+        asset_url=_asset_url(app),
     )
 
     @app.template_filter("local")

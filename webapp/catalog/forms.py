@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 
 from webapp.auth.models import DEPARTMENTS
+from webapp.catalog.labels import SUGGESTED_ORDER
 from webapp.catalog.services import PointData
 from webapp.registry.labels import DEPT, OBJECT_TYPE
 from webapp.web import CheckboxesField, choices
@@ -105,3 +106,22 @@ def point_field(form: ItemForm, rows: list[tuple[int, PointData]]) -> Callable[[
         return getattr(form.points[rows[int(parts[1])][0]].form, parts[2], None)
 
     return resolve
+
+
+class CommonProblemForm(FlaskForm):
+    """One problem of the common-problem library (常见问题库); the rules are in ``services._problem_values``."""
+
+    text = TextAreaField(_l("问题描述"), render_kw={"rows": 2})
+    legal_basis = StringField(_l("法律依据"))
+    order_kind = SelectField(
+        _l("建议的整改方式"), choices=choices(SUGGESTED_ORDER.items()), validate_choice=False, default="deadline"
+    )
+    deadline_days = StringField(_l("建议整改期限（工作日）"), default="10")
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "text": self.text.data,
+            "legal_basis": self.legal_basis.data,
+            "order_kind": self.order_kind.data,
+            "deadline_days": self.deadline_days.data,
+        }

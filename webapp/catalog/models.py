@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import Organisation
-from webapp.db import created_at, intpk, str40
+from webapp.db import UTCDateTime, created_at, intpk, str40, str_enum, utcnow
 from webapp.extensions import Model
 from webapp.registry.models import ObjectType
 
@@ -91,3 +94,50 @@ class ChecklistPoint(Model):
     basis: Mapped[str | None] = mapped_column(String(300))  # legal basis for a problem found here
 
     item_version: Mapped[ItemVersion] = relationship(back_populates="points")
+
+
+class SuggestedOrder(enum.StrEnum):
+    """The order a common problem usually gets (the codes of rectification's OrderKind)."""
+
+    IMMEDIATE = "immediate"  # 责令立即改正
+    DEADLINE = "deadline"  # 责令限期改正
+
+
+class CommonProblem(Model):
+    """常见问题库: a problem often found under an item, with its legal basis and the order it usually gets.
+
+    Kept per item (not per version): the library outlives the checklist's versions. Never deleted; a problem no
+    longer offered is inactive. Picking one on site fills a finding (``CommonProblemUse`` keeps the link).
+    """
+
+    __tablename__ = "common_problem"
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(500))  # 问题描述
+    legal_basis: Mapped[str] = mapped_column(String(500))  # 法律依据 (articles)
+    order_kind: Mapped[SuggestedOrder] = mapped_column(
+        str_enum(SuggestedOrder, "suggested_order"), default=SuggestedOrder.DEADLINE
+    )
+    deadline_days: Mapped[int | None] = mapped_column(Integer)  # working days (责令限期改正)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    item: Mapped[Item] = relationship()
+
+
+class CommonProblemUse(Model):
+    """A finding filled from a common problem: the order form takes the problem's suggested kind and deadline
+    from here even after the inspector reworded the finding. Goes with the finding (a draft finding deleted)."""
+
+    __tablename__ = "common_problem_use"
+
+    id: Mapped[intpk]
+    finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id", ondelete="CASCADE"), unique=True)
+    common_problem_id: Mapped[int] = mapped_column(ForeignKey("common_problem.id"), index=True)
+    created_at: Mapped[created_at]
+
+    problem: Mapped[CommonProblem] = relationship()

@@ -140,6 +140,102 @@ SEED_ITEMS: tuple[dict[str, Any], ...] = (
 )
 SEED_CODES: tuple[str, ...] = tuple(s["code"] for s in SEED_ITEMS)
 
+# 常见问题库 of the fire items: the problems most often found, with the articles that set the duty (and, where the
+# law names the act, the article that punishes it). 《消防法》 as amended in 2021; 《机关、团体、企业、事业单位消防
+# 安全管理规定》 is 公安部令第61号 (2001). Deadlines are working days, the usual 责令限期改正 periods.
+RULES_61 = "《机关、团体、企业、事业单位消防安全管理规定》"
+IMMEDIATE, DEADLINE = "immediate", "deadline"
+SEED_PROBLEMS: dict[str, tuple[tuple[str, str, str, int | None], ...]] = {
+    "fire-duty": (
+        (
+            "占用、堵塞、封闭疏散通道、安全出口",
+            f"{FIRE_LAW}第二十八条、第六十条第一款第三项；{RULES_61}第二十一条",
+            IMMEDIATE,
+            None,
+        ),
+        (
+            "营业期间将安全出口上锁、遮挡，或遮挡、覆盖消防安全疏散指示标志",
+            f"{FIRE_LAW}第二十八条；{RULES_61}第二十一条",
+            IMMEDIATE,
+            None,
+        ),
+        (
+            "埋压、圈占、遮挡消火栓",
+            f"{FIRE_LAW}第二十八条、第六十条第一款第四项",
+            IMMEDIATE,
+            None,
+        ),
+        (
+            "占用、堵塞、封闭消防车通道",
+            f"{FIRE_LAW}第二十八条、第六十条第一款第五项",
+            IMMEDIATE,
+            None,
+        ),
+        (
+            "人员密集场所在门窗上设置影响逃生和灭火救援的障碍物",
+            f"{FIRE_LAW}第二十八条、第六十条第一款第六项",
+            DEADLINE,
+            5,
+        ),
+        (
+            "灭火器等消防器材配置不符合标准或未保持完好有效（压力不足、过期未维修）",
+            f"{FIRE_LAW}第十六条第一款第二项、第六十条第一款第一项；{RULES_61}第二十九条",
+            DEADLINE,
+            5,
+        ),
+        (
+            "消防安全疏散指示标志、应急照明损坏或未保持完好有效",
+            f"{FIRE_LAW}第十六条第一款第二项、第六十条第一款第一项；{RULES_61}第二十一条",
+            DEADLINE,
+            5,
+        ),
+        (
+            "建筑消防设施未按规定每年至少进行一次全面检测",
+            f"{FIRE_LAW}第十六条第一款第三项",
+            DEADLINE,
+            20,
+        ),
+        (
+            "未按规定组织防火检查、防火巡查",
+            f"{FIRE_LAW}第十六条第一款第五项、第十七条；{RULES_61}第二十五条、第二十六条",
+            DEADLINE,
+            10,
+        ),
+        (
+            "未组织消防安全培训和灭火、应急疏散演练",
+            f"{FIRE_LAW}第十六条第一款第六项、第十七条；{RULES_61}第三十六条、第四十条",
+            DEADLINE,
+            15,
+        ),
+        (
+            "自动消防系统操作人员未持证上岗",
+            f"{FIRE_LAW}第二十一条第二款",
+            DEADLINE,
+            15,
+        ),
+        (
+            "电气线路敷设、用电设备安装使用不符合消防技术标准（私拉乱接电线）",
+            f"{FIRE_LAW}第二十七条第二款",
+            DEADLINE,
+            5,
+        ),
+    ),
+    "fire-product": (
+        (
+            "使用不合格的消防产品或国家明令淘汰的消防产品",
+            f"{FIRE_LAW}第二十四条",
+            DEADLINE,
+            10,
+        ),
+        (
+            "依法实行强制性产品认证的消防产品未经认证或无认证标志",
+            f"{FIRE_LAW}第二十四条",
+            DEADLINE,
+            10,
+        ),
+    ),
+}
+
 
 def seed_items(owner_org: Organisation, *, actor: User | None = None) -> list[Item]:
     """Create the four preloaded items (version 1 with checklist points) owned by ``owner_org``.
@@ -161,5 +257,18 @@ def seed_items(owner_org: Organisation, *, actor: User | None = None) -> list[It
                 change_note="预置事项（来源：抽查计划附件、联合抽查实施方案）",
             )
         out.append(item)
+        seed_problems(item, actor=actor)
     db.session.flush()
     return out
+
+
+def seed_problems(item: Item, *, actor: User | None = None) -> int:
+    """Fill the common-problem library of a seeded fire item when it is still empty; returns how many were added."""
+    specs = SEED_PROBLEMS.get(item.code, ())
+    if not specs or services.list_problems(item):
+        return 0
+    for text, basis, kind, days in specs:
+        services.add_problem(
+            actor, item, {"text": text, "legal_basis": basis, "order_kind": kind, "deadline_days": days or ""}
+        )
+    return len(specs)

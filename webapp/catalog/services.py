@@ -19,7 +19,15 @@ from sqlalchemy.orm import selectinload
 from webapp import audit
 from webapp.auth.models import DEPARTMENTS, Organisation, User
 from webapp.auth.services import toggle_active
-from webapp.catalog.models import ITEM_CATEGORIES, ITEM_METHODS, ChecklistPoint, Item, ItemVersion
+from webapp.catalog.models import (
+    ITEM_CATEGORIES,
+    ITEM_METHODS,
+    ChecklistPoint,
+    CommonProblem,
+    Item,
+    ItemVersion,
+    SuggestedOrder,
+)
 from webapp.extensions import db
 from webapp.registry.labels import DEPT
 from webapp.registry.models import ObjectType
@@ -303,3 +311,117 @@ def points_by_dept(version: ItemVersion) -> list[tuple[str, list[ChecklistPoint]
     for p in version.points:
         groups.setdefault(p.dept, []).append(p)
     return [(d, ps) for d, ps in groups.items() if ps]
+
+
+# ------------------------------------------------------------------------------- common-problem library
+
+MAX_PROBLEM_TEXT = 500
+MAX_PROBLEM_BASIS = 500
+MAX_DEADLINE_DAYS = 60
+
+
+def list_problems(item: Item, active_only: bool = False) -> list[CommonProblem]:
+    """An item's common problems in their order (active first on the supervisors' page)."""
+    stmt = select(CommonProblem).where(CommonProblem.item_id == item.id)
+    if active_only:
+        stmt = stmt.where(CommonProblem.active.is_(True))
+    return list(
+        db.session.execute(stmt.order_by(CommonProblem.active.desc(), CommonProblem.seq, CommonProblem.id)).scalars()
+    )
+
+
+def problems_for_version(item_version_id: int) -> list[CommonProblem]:
+    """The active common problems offered on site for a task's item version (the library is per item)."""
+    version = db.session.get(ItemVersion, item_version_id)
+    return list_problems(version.item, active_only=True) if version is not None else []
+
+
+def _problem_values(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    text = (raw.get("text") or "").strip()
+    basis = (raw.get("legal_basis") or "").strip()
+    kind_raw = (raw.get("order_kind") or "").strip()
+    days_raw = str(raw.get("deadline_days") or "").strip()
+    errors: dict[str, str] = {}
+    if not text:
+        errors["text"] = str(_l("请填写问题描述"))
+    elif len(text) > MAX_PROBLEM_TEXT:
+        errors["text"] = str(_l("不能超过%(n)d个字", n=MAX_PROBLEM_TEXT))
+    if not basis:
+        errors["legal_basis"] = str(_l("请填写法律依据（法律法规名称和条款）"))
+    elif len(basis) > MAX_PROBLEM_BASIS:
+        errors["legal_basis"] = str(_l("不能超过%(n)d个字", n=MAX_PROBLEM_BASIS))
+    try:
+        kind = SuggestedOrder(kind_raw)
+    except ValueError:
+        kind = None
+        errors["order_kind"] = str(_l("请选择建议的整改方式"))
+    days: int | None = None
+    if kind == SuggestedOrder.DEADLINE:
+        if not days_raw.isdigit() or not 1 <= int(days_raw) <= MAX_DEADLINE_DAYS:
+            errors["deadline_days"] = str(_l("责令限期改正请填写1–%(n)d个工作日", n=MAX_DEADLINE_DAYS))
+        else:
+            days = int(days_raw)
+    return {"text": text, "legal_basis": basis, "order_kind": kind, "deadline_days": days}, errors
+
+
+def _problem_snapshot(p: CommonProblem) -> dict[str, Any]:
+    return {
+        "text": p.text,
+        "legal_basis": p.legal_basis,
+        "order_kind": p.order_kind.value if p.order_kind else None,
+        "deadline_days": p.deadline_days,
+    }
+
+
+def add_problem(actor: User | None, item: Item, raw: dict[str, Any]) -> CommonProblem:
+    """A new common problem of ``item``; audited ``item.problem_added``. The same text twice is refused."""
+    values, errors = _problem_values(raw)
+    if not errors and any(p.text == values["text"] for p in list_problems(item)):
+        errors["text"] = str(_l("常见问题库中已有相同的问题"))
+    if errors:
+        raise Invalid(errors)
+    seq = max((p.seq for p in list_problems(item)), default=0) + 1
+    problem = CommonProblem(item_id=item.id, seq=seq, created_by_id=getattr(actor, "id", None), **values)
+    db.session.add(problem)
+    db.session.flush()
+    audit.record(actor, "item.problem_added", item, {"problem": problem.id, **_problem_snapshot(problem)})
+    return problem
+
+
+def update_problem(actor: User | None, problem: CommonProblem, raw: dict[str, Any]) -> dict[str, list]:
+    """Change a common problem; findings already made keep their own text. Audited ``item.problem_changed``."""
+    values, errors = _problem_values(raw)
+    if not errors and any(p.text == values["text"] and p.id != problem.id for p in list_problems(problem.item)):
+        errors["text"] = str(_l("常见问题库中已有相同的问题"))
+    if errors:
+        raise Invalid(errors)
+    old = _problem_snapshot(problem)
+    for k, v in values.items():
+        setattr(problem, k, v)
+    new = _problem_snapshot(problem)
+    changes = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
+    if changes:
+        db.session.flush()
+        audit.record(actor, "item.problem_changed", problem.item, {"problem": problem.id, **changes})
+    return changes
+
+
+def set_problem_active(actor: User | None, problem: CommonProblem, active: bool) -> None:
+    """No longer offer a problem on site (or offer it again); never deleted. Audited."""
+    if problem.active == active:
+        return
+    problem.active = active
+    audit.record(
+        actor,
+        "item.problem_enabled" if active else "item.problem_disabled",
+        problem.item,
+        {"problem": problem.id, "text": problem.text},
+    )
+
+
+def get_problem(item: Item, problem_id: Any) -> CommonProblem | None:
+    """A problem only through its own item (nested ids are resolved against the parent)."""
+    if not str(problem_id).isdigit():
+        return None
+    problem = db.session.get(CommonProblem, int(problem_id))
+    return problem if problem is not None and problem.item_id == item.id else None

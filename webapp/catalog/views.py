@@ -13,7 +13,15 @@ from webapp.admin.queries import org_tree
 from webapp.auth.forms import StatusForm
 from webapp.auth.permissions import admin_required, supervisor_required
 from webapp.catalog import services
-from webapp.catalog.forms import CATEGORY_LABELS, METHOD_LABELS, ItemForm, item_form_data, point_field
+from webapp.catalog.forms import (
+    CATEGORY_LABELS,
+    METHOD_LABELS,
+    CommonProblemForm,
+    ItemForm,
+    item_form_data,
+    point_field,
+)
+from webapp.catalog.labels import SUGGESTED_ORDER
 from webapp.catalog.models import Item, ItemVersion
 from webapp.extensions import db
 from webapp.registry.models import ObjectType
@@ -53,6 +61,7 @@ def _item_page(item: Item, version: ItemVersion, status_form: StatusForm | None 
         item=item,
         version=version,
         groups=services.points_by_dept(version),
+        problem_count=len(services.list_problems(item, active_only=True)),
         status_form=status_form or StatusForm(formdata=None),
         **_labels(),
     )
@@ -170,3 +179,92 @@ def item_status(code: str):
         flash(_("已启用该事项。") if item.active else _("已停用该事项。"), "success")
         return _see_other("catalog.item_detail", code=item.code)
     return _item_page(item, item.current, form, status=422)
+
+
+# ------------------------------------------------------------------------------- common-problem library
+
+
+def _problems_page(item: Item, form: CommonProblemForm, status: int = 200, block: str | None = None):
+    return render(
+        "catalog/problems.html",
+        block=block,
+        status=status,
+        item=item,
+        problems=services.list_problems(item),
+        form=form,
+        SUGGESTED_ORDER=SUGGESTED_ORDER,
+    )
+
+
+@bp.route("/items/<code>/problems", methods=["GET", "POST"])
+@supervisor_required
+def problems(code: str):
+    """常见问题库 of an item: what inspectors pick on site to fill a finding (supervisors keep it)."""
+    item = _item_or_404(code)
+    form = CommonProblemForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            problem = services.add_problem(current_user, item, form.values())
+        except ServiceError as e:
+            apply_errors(form, e.errors)
+        else:
+            db.session.commit()
+            flash(_("已加入常见问题库：%(text)s", text=problem.text), "success")
+            return _see_other("catalog.problems", code=item.code)
+    status = 422 if request.method == "POST" else 200
+    if request.method == "GET":
+        form = CommonProblemForm(formdata=None)
+    return _problems_page(item, form, status, block="problem_form" if request.method == "POST" else None)
+
+
+@bp.route("/items/<code>/problems/<int:problem_id>", methods=["GET", "POST"])
+@supervisor_required
+def problem_edit(code: str, problem_id: int):
+    item = _item_or_404(code)
+    problem = services.get_problem(item, problem_id)
+    if problem is None:
+        abort(404)
+    if request.method == "GET":
+        form = CommonProblemForm(
+            formdata=None,
+            data={
+                "text": problem.text,
+                "legal_basis": problem.legal_basis,
+                "order_kind": problem.order_kind.value,
+                "deadline_days": str(problem.deadline_days or ""),
+            },
+        )
+    else:
+        form = CommonProblemForm()
+        if form.validate_on_submit():
+            try:
+                changes = services.update_problem(current_user, problem, form.values())
+            except ServiceError as e:
+                apply_errors(form, e.errors)
+            else:
+                db.session.commit()
+                flash(_("已保存修改") if changes else _("没有需要保存的修改"), "success" if changes else "warning")
+                return _see_other("catalog.problems", code=item.code)
+    return render(
+        "catalog/problem_form.html",
+        block="problem_form",
+        status=422 if request.method == "POST" else 200,
+        item=item,
+        problem=problem,
+        form=form,
+    )
+
+
+@bp.route("/items/<code>/problems/<int:problem_id>/status", methods=["POST"])
+@supervisor_required
+def problem_status(code: str, problem_id: int):
+    item = _item_or_404(code)
+    problem = services.get_problem(item, problem_id)
+    if problem is None:
+        abort(404)
+    CommonProblemForm().validate()  # CSRF (also enforced app-wide)
+    active = request.form.get("action") == "enable"
+    services.set_problem_active(current_user, problem, active)
+    db.session.commit()
+    flash(_("已重新启用该问题。") if active else _("已停用该问题，现场不再提供。"), "success")
+    return _see_other("catalog.problems", code=item.code)

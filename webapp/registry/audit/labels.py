@@ -9,6 +9,16 @@ from flask_babel import lazy_gettext as _l
 # Action codes → Chinese. Unknown codes are shown as they are (see queries.action_label).
 ACTION_LABELS: dict[str, Any] = {
     "offline.import": _l("导入未同步数据"),
+    "inspection.finding_edit": _l("修改检查发现的问题"),
+    "inspection.finding_from_problem": _l("从常见问题库记录问题"),
+    "item.problem_added": _l("新增常见问题"),
+    "item.problem_changed": _l("修改常见问题"),
+    "item.problem_disabled": _l("停用常见问题"),
+    "item.problem_enabled": _l("启用常见问题"),
+    "trace.opened": _l("出示检查码"),
+    "trace.scanned": _l("检查码被扫描"),
+    "trace.rated": _l("被检查单位评价"),
+    "trace.reported": _l("举报检查人员"),
     "calendar.year_entered": _l("录入节假日安排"),
     "calendar.year_confirmed": _l("确认暂无节假日安排"),
     "unit.created": _l("新增检查对象"),
@@ -89,10 +99,14 @@ ACTION_PREFIXES: dict[str, Any] = {
     "plan.": _l("抽查计划"),
     "draw.": _l("随机抽取"),
     "task.": _l("检查任务"),
+    "trace.": _l("扫码亮证"),
 }
 
 # Subject kinds (AuditEvent.subject_type) → Chinese.
 SUBJECT_LABELS: dict[str, Any] = {
+    "inspection_trace": _l("检查码"),
+    "trace_rating": _l("满意度评价"),
+    "trace_report": _l("举报"),
     "unit": _l("检查对象"),
     "inspector": _l("执法检查人员"),
     "user": _l("用户"),
