@@ -360,6 +360,13 @@
     showState(e);
   }
   function showStarted(e) {
+    // the record page (the pack's empty draft): the check-in made on this phone, with the phone's time
+    var when = document.getElementById("checkin-time");
+    if (when && when.querySelector(".muted") && !when.hasAttribute("data-offline-started")) {
+      var at = fieldVal(e, "device_time");
+      when.textContent = t("startedOffline") + (at ? " " + hhmm(at) : "");
+      when.setAttribute("data-offline-started", "");
+    }
     var form = document.getElementById("checkin");
     if (!form || document.getElementById("checkin-offline")) return;
     var p = document.createElement("div");

@@ -97,7 +97,9 @@ def test_inspection_on_a_phone(page: Page, site, shot):
     page.reload()
     expect(page.locator("#checklist li").nth(1).get_by_label("不符合")).to_be_checked()
     # a finding with a real camera-sized JPEG, downscaled in the browser
-    page.fill("textarea[name=text]", "疏散通道堆放杂物")
+    # (the 不符合 point offers its own prefilled form too; this is the free one, 添加问题)
+    new_finding = page.locator("form", has=page.get_by_role("button", name="添加问题"))
+    new_finding.locator("textarea[name=text]").fill("疏散通道堆放杂物")
     page.get_by_role("button", name="添加问题").click()
     expect(page.locator("#findings")).to_contain_text("疏散通道堆放杂物")
     page.locator("form.photo-upload input[type=file]").set_input_files(

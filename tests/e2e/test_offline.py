@@ -319,6 +319,7 @@ def test_a_whole_inspection_offline_with_the_browser_closed_arrives_as_shown(sit
     # the phone's browser is closed again and opened offline: the record shows what was entered
     page = phone.reopen(offline=True)
     page.goto(phone.base + task_url(site, "a") + "/record")
+    expect(page.locator("#checkin-time")).to_contain_text("检查已开始（本机已存）")  # not "尚未签到"
     expect(point_row(page, site, 1).get_by_label("不符合", exact=True)).to_be_checked()
     expect(point_row(page, site, 1).locator("textarea[name=note]")).to_have_value(NOTE)
     assert screen(page, site)["answers"] == shown["answers"]

@@ -22,9 +22,8 @@ SMALL_PHONE = {
 
 
 def _setup(app):
-    from tests.factories import make_inspection, make_inspector, make_item, make_org, make_task, make_unit, make_user
+    from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
     from webapp.auth.models import Role
-    from webapp.db import utcnow
 
     org = make_org(code="trace-e2e", name="洛阳市偃师区消防救援大队")
     item = make_item(org, points=["消防设施器材完好有效", "疏散通道畅通"])
@@ -33,18 +32,21 @@ def _setup(app):
     partner = make_inspector(org, name="赵志刚", cert_no="豫消A0102")
     unit = make_unit(org, name="洛阳好运来超市", address="偃师区商都路18号")
     task = make_task(org, unit, item.current.id, people=[lead, partner])
-    insp = make_inspection(task, checkin_at=utcnow())
     make_user(org, role=Role.SUPERVISOR, username="trace-boss")
-    return {"task": task.public_id, "inspection": insp.id}
+    return {"task": task.public_id}
 
 
-def _submit(app, inspection_id: int) -> None:
+def _submit(app, task_public_id: str) -> None:
+    from sqlalchemy import select
+
     from webapp.db import utcnow
     from webapp.extensions import db
     from webapp.inspections.models import CheckResult, Inspection, InspectionStatus, PublishedCategory
+    from webapp.tasks.models import Task
 
     with app.app_context():
-        insp = db.session.get(Inspection, inspection_id)
+        task = db.session.execute(select(Task).where(Task.public_id == task_public_id)).scalar_one()
+        insp = db.session.execute(select(Inspection).where(Inspection.task_id == task.id)).scalar_one()
         insp.status, insp.submitted_at = InspectionStatus.SUBMITTED, utcnow()
         insp.result, insp.category = CheckResult.NO_PROBLEM, PublishedCategory.NO_PROBLEM
         db.session.commit()
@@ -65,10 +67,12 @@ def test_show_scan_rate_and_report_at_360px(site, new_context):
     server, data = site
     base = server.base
 
-    # the inspector's record page shows the code after check-in
+    # the inspector checks in (开始检查); the record page then shows the code
     phone = new_context(**SMALL_PHONE).new_page()
     login(phone, base, "trace-lead")
-    phone.goto(f"{base}/inspections/tasks/{data['task']}/record")
+    phone.goto(f"{base}/inspections/tasks/{data['task']}")
+    phone.get_by_role("button", name="开始检查").click()
+    phone.wait_for_url("**/record")
     code = phone.locator("#trace-code")
     expect(code.locator(".qr svg")).to_be_visible()
     url = phone.locator("#trace-url").input_value()
@@ -94,7 +98,7 @@ def test_show_scan_rate_and_report_at_360px(site, new_context):
     _shot(unit, "02-scan-in-progress")
 
     # after submission: confirm, rate, and see that it counts once
-    _submit(server.app, data["inspection"])
+    _submit(server.app, data["task"])
     unit.reload()
     form = unit.locator("#rating-form")
     form.get_by_label("是，到本单位进行了检查").check()

@@ -1183,7 +1183,7 @@ def _task_fields(task: Mapping[str, Any]) -> tuple[str, str]:
         raise ValueError(f"invalid task unit_id {unit_id!r}")
     if not isinstance(day, str) or not day:
         raise ValueError("the task has no planned_date")
-    return unit_id, day
+    return str(unit_id), day
 
 
 def _check_slot(p: _Pool, slot: Any) -> int:
@@ -1511,7 +1511,7 @@ def _task_difference(expected: dict[str, Any], got: Any) -> str | None:
     return None
 
 
-class _Differences(list):  # type: ignore[type-arg]  (list[str] needs 3.9 at run time)
+class _Differences(list):  # not list[str]: that needs Python 3.9 at run time
     """A list of messages that refuses to grow past ``_MAX_MESSAGES``."""
 
     def add(self, message: str) -> None:
@@ -1985,7 +1985,8 @@ def verify_bundle(bundle: Any) -> list[str]:
 
 def summary(bundle: Mapping[str, Any]) -> list[str]:
     """The lines ``main`` prints after PASS: what to compare with the public register."""
-    meta = bundle.get("draw") if isinstance(bundle.get("draw"), Mapping) else {}
+    draw_meta = bundle.get("draw")
+    meta: Mapping[str, Any] = draw_meta if isinstance(draw_meta, Mapping) else {}
     lines = [
         f"draw: {meta.get('id')}",
         f"spec: {bundle.get('spec')}",

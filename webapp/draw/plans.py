@@ -302,7 +302,7 @@ def fetch_plain(q: Select) -> list[tuple]:
     (same transaction)."""
     result = db.session.connection().execute(q)
     try:
-        return result.cursor.fetchall()
+        return list(result.cursor.fetchall())
     finally:
         result.close()
 

@@ -577,7 +577,7 @@ def _create_tasks(draw: Draw) -> None:
     db.session.flush()
     conn = db.session.connection()  # Core executemany: no ORM bookkeeping per row
     for chunk in _chunks(task_rows):
-        conn.execute(insert(Task.__table__), chunk)
+        conn.execute(insert(Task.__table__), chunk)  # type: ignore[arg-type]
     task_ids = dict(db.session.execute(select(Task.seq, Task.id).where(Task.draw_id == draw.id)).all())
     assignment_rows = []
     for i, entry in enumerate(result):
@@ -596,7 +596,7 @@ def _create_tasks(draw: Draw) -> None:
                 }
             )
     for chunk in _chunks(assignment_rows):
-        conn.execute(insert(TaskAssignment.__table__), chunk)
+        conn.execute(insert(TaskAssignment.__table__), chunk)  # type: ignore[arg-type]
 
 
 def publish(actor: User | None, draw: Draw) -> Draw:
@@ -765,7 +765,12 @@ def replace(actor: User | None, draw: Draw, task: Task, slot: int, reason: str) 
         current.active = False
         current.ended_at = now
         current.ended_reason = reason
-    role = slots[slot] if 0 <= slot < len(slots) else {"dept": current.dept, "role": current.role}
+    if 0 <= slot < len(slots):
+        role = slots[slot]
+    elif current is not None:
+        role = {"dept": current.dept, "role": current.role}
+    else:
+        raise DrawError(_("该任务没有这个检查岗位"))
     db.session.add(
         TaskAssignment(task_id=task.id, slot=slot, dept=role["dept"], role=role["role"], inspector_id=newcomer.id)
     )
@@ -927,7 +932,7 @@ def _bundle_v2(draw: Draw) -> dict:
         db.session.execute(select(DrawEvent).where(DrawEvent.draw_id == draw.id).order_by(DrawEvent.n)).scalars()
     )
     log = [e.as_event() for e in rows]
-    first_at = {}
+    first_at: dict[str, dict] = {}
     for e in log:
         first_at.setdefault(e["type"], e)
     published = "publish" in first_at

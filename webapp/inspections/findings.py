@@ -168,8 +168,8 @@ def order_suggestion(inspection: Inspection) -> OrderSuggestion:
         for u in db.session.execute(select(CommonProblemUse).where(CommonProblemUse.finding_id.in_(ids))).scalars()
     }
     library = {p.text: p for p in problems_for_version(inspection.task.item_version_id)}
-    used = [linked.get(f.id) or library.get(f.text) for f in inspection.findings]
-    used = [p for p in used if p is not None]
+    found = [linked.get(f.id) or library.get(f.text) for f in inspection.findings]
+    used = [p for p in found if p is not None]
     if not used:
         return OrderSuggestion(None, None, [])
     kinds = {p.order_kind for p in used}
