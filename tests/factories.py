@@ -447,3 +447,16 @@ def build_results() -> Results:
     add_inspection(manual_task(org, other_unit, item, [lead]), category=PublishedCategory.NO_PROBLEM)
     db.session.commit()
     return Results(unit, other_unit, ins, org, item)
+
+
+def known_years(*extra: int) -> None:
+    """This year, the next and ``extra`` have a known calendar (DRAW_SPEC section 4): those the holiday library
+    does not know are confirmed as an administrator would (committed). Draw tests call it first."""
+    from webapp import calendar
+    from webapp.admin import services as admin_services
+
+    this = calendar.today().year
+    for year in sorted({this, this + 1, *extra}):
+        if not calendar.year_known(year):
+            admin_services.confirm_year(None, year, "测试：暂无放假安排")
+    db.session.commit()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.factories import known_years
 from webapp import calendar, demo
 from webapp.audit import AuditEvent
 from webapp.auth.models import Organisation
@@ -27,20 +28,10 @@ def next_month(day: dt.date, n: int = 1) -> str:
     return f"{day.year + m // 12:04d}-{m % 12 + 1:02d}"
 
 
-EXTRA_YEARS = ()  # besides this year and the next: the years the tests draw in
-
-
 @pytest.fixture(autouse=True)
 def known_calendar(db):
     """The years these tests draw in are known (DRAW_SPEC section 4), confirmed as an administrator would."""
-    from webapp import calendar
-    from webapp.admin import services as admin_services
-
-    this = calendar.today().year
-    for year in sorted({this, this + 1, *EXTRA_YEARS}):
-        if not calendar.year_known(year):
-            admin_services.confirm_year(None, year, "测试：暂无放假安排")
-    db.session.commit()
+    known_years()
 
 
 @pytest.fixture

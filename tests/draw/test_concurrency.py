@@ -15,7 +15,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.factories import known_years, make_inspector, make_item, make_org, make_unit, make_user
 from webapp.audit import AuditEvent
 from webapp.auth.models import Role, User
 from webapp.draw import services
@@ -63,20 +63,10 @@ def race(app, action, users: list[int], timeout: float = 60) -> list[tuple[str, 
     return outcomes
 
 
-EXTRA_YEARS = (YEAR,)  # besides this year and the next: the years the tests draw in
-
-
 @pytest.fixture(autouse=True)
 def known_calendar(db):
     """The years these tests draw in are known (DRAW_SPEC section 4), confirmed as an administrator would."""
-    from webapp import calendar
-    from webapp.admin import services as admin_services
-
-    this = calendar.today().year
-    for year in sorted({this, this + 1, *EXTRA_YEARS}):
-        if not calendar.year_known(year):
-            admin_services.confirm_year(None, year, "测试：暂无放假安排")
-    db.session.commit()
+    known_years(YEAR)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.factories import known_years, make_inspector, make_item, make_org, make_unit, make_user
 from webapp import audit
 from webapp.audit import AuditEvent
 from webapp.auth import access
@@ -59,20 +59,10 @@ def ceremony(db, actor, plan, period: str = PERIOD, today: dt.date | None = None
     return draw
 
 
-EXTRA_YEARS = (YEAR, YEAR + 1)  # besides this year and the next: the years the tests draw in
-
-
 @pytest.fixture(autouse=True)
 def known_calendar(db):
     """The years these tests draw in are known (DRAW_SPEC section 4), confirmed as an administrator would."""
-    from webapp import calendar
-    from webapp.admin import services as admin_services
-
-    this = calendar.today().year
-    for year in sorted({this, this + 1, *EXTRA_YEARS}):
-        if not calendar.year_known(year):
-            admin_services.confirm_year(None, year, "测试：暂无放假安排")
-    db.session.commit()
+    known_years(YEAR, YEAR + 1)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from tests.factories import make_inspector, make_item, make_org, make_unit, make_user
+from tests.factories import known_years, make_inspector, make_item, make_org, make_unit, make_user
 from tests.helpers import login
 from webapp import calendar
 from webapp.auth.models import Role
@@ -36,20 +36,10 @@ def _period() -> tuple[int, str]:
     return year, queries.period_of(year, month)
 
 
-EXTRA_YEARS = ()  # besides this year and the next: the years the tests draw in
-
-
 @pytest.fixture(autouse=True)
 def known_calendar(db):
     """The years these tests draw in are known (DRAW_SPEC section 4), confirmed as an administrator would."""
-    from webapp import calendar
-    from webapp.admin import services as admin_services
-
-    this = calendar.today().year
-    for year in sorted({this, this + 1, *EXTRA_YEARS}):
-        if not calendar.year_known(year):
-            admin_services.confirm_year(None, year, "测试：暂无放假安排")
-    db.session.commit()
+    known_years()
 
 
 @pytest.fixture
