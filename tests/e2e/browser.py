@@ -630,3 +630,16 @@ def ledger_count(app, user_id: int | None = None) -> int | None:
             return db.session.execute(text(sql), {"u": user_id}).scalar_one()
         finally:
             db.session.remove()
+
+
+def sign_on_pad(page) -> None:
+    """Draw a signature-sized zigzag on the record page's signature pad, as a finger would."""
+    canvas = page.locator("#sign-form canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + 30, box["y"] + 60
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(40):
+        page.mouse.move(x0 + i * 6, y0 + (i % 5) * 18, steps=2)
+    page.mouse.up()

@@ -4,14 +4,10 @@ the signer menu moves on to the next one who has not signed."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import ARTIFACTS, assert_no_horizontal_overflow, login
+from tests.e2e.browser import ARTIFACTS, assert_no_horizontal_overflow, login, sign_on_pad
 
 PHONE = {
     "viewport": {"width": 360, "height": 740},
@@ -22,54 +18,23 @@ PHONE = {
 UNIT = (34.7272, 112.7878)
 
 
-@pytest.fixture(scope="module")
-def site():
-    from werkzeug.serving import make_server
-
+def _setup(app) -> dict:
     from tests.factories import make_inspector, make_item, make_org, make_task, make_unit, make_user
-    from tests.helpers import reset_schema
-    from webapp import create_app
     from webapp.auth.models import Role
-    from webapp.catalog.models import ItemVersion
-    from webapp.extensions import db
 
-    tmp = tempfile.mkdtemp(prefix="suijian-e2e-checkin-")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(tmp, "e2e.db"),
-            "RATELIMIT_ENABLED": False,
-            "STORAGE_URL": "file://" + os.path.join(tmp, "storage"),
-        }
-    )
-    reset_schema(app)
-    with app.app_context():
-        org = make_org(name="偃师区消防救援大队")
-        item = make_item(org, points=["消防设施器材完好有效", "疏散通道畅通"])
-        version = db.session.query(ItemVersion).filter_by(item_id=item.id).one()
-        lead = make_inspector(org, name="李卫国", user=make_user(org, role=Role.INSPECTOR, username="lead"))
-        partner = make_inspector(org, name="赵志刚", user=make_user(org, role=Role.INSPECTOR, username="partner"))
-        unit = make_unit(org, name="洛阳好运来超市", address="偃师区商都路18号", latitude=UNIT[0], longitude=UNIT[1])
-        task = make_task(org, unit, version.id, people=[lead, partner])
-        db.session.commit()
-        public_id = task.public_id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "task": public_id}
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    org = make_org(name="偃师区消防救援大队")
+    item = make_item(org, points=["消防设施器材完好有效", "疏散通道畅通"])
+    lead = make_inspector(org, name="李卫国", user=make_user(org, role=Role.INSPECTOR, username="lead"))
+    partner = make_inspector(org, name="赵志刚", user=make_user(org, role=Role.INSPECTOR, username="partner"))
+    unit = make_unit(org, name="洛阳好运来超市", address="偃师区商都路18号", latitude=UNIT[0], longitude=UNIT[1])
+    task = make_task(org, unit, item.current.id, people=[lead, partner])
+    return {"task": task.public_id}
 
 
-def _draw(page: Page) -> None:
-    canvas = page.locator("#sign-form canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x0, y0 = box["x"] + 30, box["y"] + 60
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for i in range(30):
-        page.mouse.move(x0 + i * 8, y0 + (i % 5) * 18, steps=2)
-    page.mouse.up()
+@pytest.fixture(scope="module")
+def site(restartable_server):
+    server, data = restartable_server(_setup)
+    return {"base": server.base, "task": data["task"]}
 
 
 def _shot(page: Page, name: str) -> None:
@@ -132,7 +97,7 @@ def test_far_check_in_error_focus_empty_pad_and_signer_move_at_360(new_page, sit
     _shot(page, "checkin-03-empty-pad")
 
     # after the unit's signature the menu moves to the next one who has not signed
-    _draw(page)
+    sign_on_pad(page)
     expect(page.locator("#strokes-err")).to_be_hidden()
     page.get_by_role("button", name="确认签字").click()
     expect(page.locator("#signatures .sig-img")).to_have_count(1)
@@ -143,7 +108,7 @@ def test_far_check_in_error_focus_empty_pad_and_signer_move_at_360(new_page, sit
     proxy = page.locator("#proxy_reason")
     if proxy.is_visible():
         proxy.fill("协办人员手机没电，当面确认后代签")
-    _draw(page)
+    sign_on_pad(page)
     page.get_by_role("button", name="确认签字").click()
     expect(page.locator("#signatures .sig-img")).to_have_count(2)
     expect(signer).not_to_have_value(first_next)

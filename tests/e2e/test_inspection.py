@@ -11,7 +11,7 @@ import threading
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login
+from tests.e2e.browser import assert_no_horizontal_overflow, assert_touch_targets, login, sign_on_pad
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +62,6 @@ def _jpeg() -> bytes:
     return buf.getvalue()
 
 
-def _draw(page: Page) -> None:
-    canvas = page.locator("#sign-form canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x0, y0 = box["x"] + 30, box["y"] + 60
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for i in range(40):
-        page.mouse.move(x0 + i * 6, y0 + (i % 5) * 18, steps=2)
-    page.mouse.up()
-
-
 def test_inspection_on_a_phone(page: Page, site, shot):
     base = site["base"]
     page.context.grant_permissions(["geolocation"], origin=base)
@@ -116,7 +104,7 @@ def test_inspection_on_a_phone(page: Page, site, shot):
     expect(page.locator("#result-box .error")).to_have_count(0)
     # three signatures drawn with the pointer
     page.fill("#signer_name", "王小明")
-    _draw(page)
+    sign_on_pad(page)
     page.get_by_role("button", name="确认签字").click()
     expect(page.locator("#signatures .sig-img")).to_have_count(1)
     for i in (1, 2):
@@ -124,7 +112,7 @@ def test_inspection_on_a_phone(page: Page, site, shot):
         proxy = page.locator("#proxy_reason")
         if proxy.is_visible():  # the partner's slot, signed on the lead's phone: 代签 needs a reason
             proxy.fill("协办人员手机没电，当面确认后代签")
-        _draw(page)
+        sign_on_pad(page)
         page.get_by_role("button", name="确认签字").click()
         expect(page.locator("#signatures .sig-img")).to_have_count(i + 1)
     assert_no_horizontal_overflow(page)

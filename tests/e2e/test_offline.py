@@ -30,6 +30,7 @@ from tests.e2e.browser import (
     outbox,
     pending,
     record_rows,
+    sign_on_pad,
     tap_sync_now,
     wait_cached,
     wait_synced,
@@ -199,18 +200,6 @@ def set_result(page: Page, result: str, category: str, remarks: str = "") -> Non
         form.locator("textarea[name=remarks]").blur()
 
 
-def draw(page: Page) -> None:
-    canvas = page.locator("#sign-form canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x0, y0 = box["x"] + 30, box["y"] + 60
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for i in range(30):
-        page.mouse.move(x0 + i * 7, y0 + (i % 5) * 16, steps=2)
-    page.mouse.up()
-
-
 def sign_all(page: Page) -> None:
     """The three signatures: the unit's person, the lead, the partner (代签 on the lead's phone, with a reason)."""
     count = page.locator("#sign-form select[name=signer] option").count()
@@ -222,7 +211,7 @@ def sign_all(page: Page) -> None:
         proxy = page.locator("#proxy_reason")
         if proxy.is_visible():
             proxy.fill("协办人员手机没电，当面确认后代签")
-        draw(page)
+        sign_on_pad(page)
         page.locator("#sign-form").get_by_role("button", name="确认签字").click()
         expect(page.locator("#sign-form [data-sync-state]")).not_to_be_empty()
         page.wait_for_timeout(300)
@@ -489,7 +478,7 @@ def test_e_two_phones_on_one_joint_record_a_signature_over_other_content_is_refu
     # the lead has the unit's person sign what the lead's screen shows
     lead.locator("#sign-form select[name=signer]").select_option(index=0)
     lead.fill("#signer_name", "王小明")
-    draw(lead)
+    sign_on_pad(lead)
     lead.locator("#sign-form").get_by_role("button", name="确认签字").click()
     lead_phone.set_offline(False)
     entries = wait_synced(lead)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import ARTIFACTS, CHROMIUM, assert_no_horizontal_overflow, login, set_browser_clock
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, assert_no_horizontal_overflow, login, set_browser_clock, sign_on_pad
 from tests.helpers import DEMO_PASSWORD
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"]
@@ -220,18 +220,6 @@ def _jpeg(color: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def _draw(page: Page) -> None:
-    canvas = page.locator("#sign-form canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    x0, y0 = box["x"] + 30, box["y"] + 60
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for i in range(30):
-        page.mouse.move(x0 + i * 8, y0 + (i % 5) * 18, steps=2)
-    page.mouse.up()
-
-
 def _outbox(page: Page) -> list[dict]:
     """The phone's outbox, read with the plain IndexedDB API (the login page does not load idb)."""
     return page.evaluate(
@@ -297,11 +285,11 @@ def test_a_whole_inspection_offline_arrives_as_shown(phone: Page, site):
     page.select_option("select[name=result]", "deadline")
     page.select_option("select[name=category]", "ordered_rectify")
     page.fill("#signer_name", "王经理")
-    _draw(page)
+    sign_on_pad(page)
     page.get_by_role("button", name="确认签字").click()
     expect(page.locator("#sign-form [data-sync-state]")).to_have_text("本机已存")
     page.select_option("select[name=signer]", index=1)
-    _draw(page)
+    sign_on_pad(page)
     page.get_by_role("button", name="确认签字").click()
     page.get_by_role("button", name="提交检查记录").click()
     expect(page.locator("#submit [data-sync-state]")).to_have_text("本机已存")
