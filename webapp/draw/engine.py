@@ -768,12 +768,18 @@ def _lowest(base: Any, choices: _Choices, excluded: set[int]) -> int | None:
     return None if best is None else best[2]
 
 
-def _draw_v1(p: _Pool, seed: str) -> dict[str, list[dict[str, Any]]]:
+def _drawn_units(p: _Pool, seed: str) -> tuple[Any, list[tuple[int, str]]]:
+    """The seed's hash state and the drawn units in task order (both specs rank units alike)."""
     seed_state = _seed_state(seed)
     drawn = _draw_units(p, seed_state)
-    n_tasks = len(drawn)
-    if n_tasks and not p.working_days:
+    if drawn and not p.working_days:
         raise ValueError("pool.working_days is empty")
+    return seed_state, drawn
+
+
+def _draw_v1(p: _Pool, seed: str) -> dict[str, list[dict[str, Any]]]:
+    seed_state, drawn = _drawn_units(p, seed)
+    n_tasks = len(drawn)
 
     # Load caps: cap = ceil(S * w / W) per dept, in exact integer arithmetic.
     slots_per_dept: dict[str, int] = {}
@@ -952,11 +958,8 @@ def _key_fallback(seed_state: Any, prefix: str, members: Iterable[_Inspector]) -
 
 
 def _draw_v2(p: _Pool, seed: str) -> dict[str, list[dict[str, Any]]]:
-    seed_state = _seed_state(seed)
-    drawn = _draw_units(p, seed_state)
+    seed_state, drawn = _drawn_units(p, seed)
     n_tasks = len(drawn)
-    if n_tasks and not p.working_days:
-        raise ValueError("pool.working_days is empty")
     cap_lead, cap_assist = _caps_v2(p, n_tasks)
     leads = [0] * len(p.inspectors)
     assists = [0] * len(p.inspectors)
